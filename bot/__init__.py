@@ -1,0 +1,3 @@
+"""httpcode: explains HTTP status codes and failures to engineers mid-incident."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,152 @@
+"""The answer model: what every renderer (terminal, JSON, Block Kit) draws, and nothing about how.
+
+`build_answer` turns a question and its MatchResult into an Answer holding the full entries of
+the matches (the first is the one shown in depth), the did-you-mean suggestions, notes that
+qualify the answer (an unregistered code answered by its class, other meanings of a number),
+and for an unknown question, how to ask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from bot.knowledge.model import Entry, KnowledgeBase
+from bot.match.matcher import Match, MatchResult
+
+
+class AnswerStatus(StrEnum):
+    ANSWERED = "answered"  # at least one confident match
+    UNSURE = "unsure"  # only did-you-mean suggestions
+    UNKNOWN = "unknown"  # nothing relevant
+    EMPTY = "empty"  # no question at all
+
+
+HOW_TO_ASK = (
+    "Ask with a status code (`403`, `403.14`, `5xx`), a reason phrase (`bad gateway`), "
+    "or paste the error text you see (`upstream timed out`, `ECONNREFUSED`, `Error 1020`)."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedRef:
+    """A related entry, resolved so renderers can show its label without the knowledge base."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: str
+    status: AnswerStatus
+    matches: tuple[Match, ...]
+    suggestions: tuple[Match, ...]
+    entries: tuple[Entry, ...]  # one per match, same order
+    related: tuple[RelatedRef, ...]  # for the primary entry
+    notes: tuple[str, ...]
+    how_to_ask: str | None
+
+    @property
+    def primary(self) -> Entry | None:
+        return self.entries[0] if self.entries else None
+
+    @property
+    def confident(self) -> bool:
+        return self.status is AnswerStatus.ANSWERED
+
+    def to_dict(self) -> dict[str, Any]:
+        """The one JSON shape of an answer (`ask --json`); keys are added, never renamed."""
+        return {
+            "question": self.question,
+            "status": self.status.value,
+            "confident": self.confident,
+            "matches": [m.to_full_dict() for m in self.matches],
+            "suggestions": [m.to_full_dict() for m in self.suggestions],
+            "notes": list(self.notes),
+            "how_to_ask": self.how_to_ask,
+            "entries": [entry_to_dict(e) for e in self.entries],
+            "related": [{"id": r.id, "label": r.label} for r in self.related],
+        }
+
+
+def entry_to_dict(entry: Entry) -> dict[str, Any]:
+    """An entry as plain JSON data, keys in the knowledge files' spelling, empty fields left out."""
+    data: dict[str, Any] = {
+        "id": entry.id,
+        "kind": entry.kind.value,
+        "code": entry.code,
+        "name": entry.name,
+        "aliases": list(entry.aliases),
+        "origin": entry.origin,
+        "status": entry.status,
+        "spec": entry.spec,
+        "doc": entry.doc,
+        "deprecated": entry.deprecated,
+        "expires": entry.expires,
+        "parent": entry.parent,
+        "sent_as": entry.sent_as,
+        "visible_to": entry.visible_to,
+        "collides_with": list(entry.collides_with),
+        "layer": entry.layer,
+        "summary": entry.summary,
+        "explanation": entry.explanation,
+        "who_sends": [{"layer": w.layer, "clue": w.clue} for w in entry.who_sends],
+        "causes": [{"cause": c.cause, "confirm": c.confirm, "fix": c.fix} for c in entry.causes],
+        "checklist": {"client": list(entry.checklist.client), "server": list(entry.checklist.server)},
+        "snippets": [{"lang": s.lang, "purpose": s.purpose, "title": s.title, "code": s.code} for s in entry.snippets],
+        "related": list(entry.related),
+        "compare": [{"with": c.other, "rule": c.rule} for c in entry.compare],
+        "retry": None
+        if entry.retry is None
+        else {"verdict": entry.retry.verdict, "why": entry.retry.why, "retry_after": entry.retry.retry_after},
+        "headers": [{"name": h.name, "note": h.note} for h in entry.headers],
+        "references": list(entry.references),
+        "reviewed": entry.reviewed,
+    }
+    return {k: v for k, v in data.items() if v not in (None, [], {"client": [], "server": []})}
+
+
+def build_answer(question: str, result: MatchResult, kb: KnowledgeBase) -> Answer:
+    """Assemble the answer; never raises for an unknown or empty question."""
+    question = question.strip()
+    entries = tuple(kb.entries[m.entry] for m in result.matches if m.entry in kb.entries)
+    if not question:
+        status = AnswerStatus.EMPTY
+    elif entries:
+        status = AnswerStatus.ANSWERED
+    elif result.suggestions:
+        status = AnswerStatus.UNSURE
+    else:
+        status = AnswerStatus.UNKNOWN
+    notes: list[str] = []
+    for match in result.matches:
+        if match.via == "class-fallback" and match.asked:
+            notes.append(
+                f"{match.asked} is not a registered status code and not one we know from a vendor; "
+                f"RFC 9110 §15 says to treat an unknown code like the x00 code of its class, so here is "
+                f"what {match.code} means."
+            )
+    primary = entries[0] if entries else None
+    if primary is not None and primary.collides_with:
+        others = [kb.entries[i] for i in primary.collides_with if i in kb.entries]
+        if others:
+            notes.append(
+                f"{primary.code} also means: "
+                + "; ".join(f"{o.name} ({o.origin})" for o in others)
+                + ". Name the product if you meant one of those."
+            )
+    related = ()
+    if primary is not None:
+        related = tuple(RelatedRef(r, kb.entries[r].label) for r in primary.related if r in kb.entries)
+    return Answer(
+        question=question,
+        status=status,
+        matches=result.matches,
+        suggestions=result.suggestions,
+        entries=entries,
+        related=related,
+        notes=tuple(notes),
+        how_to_ask=None if status is AnswerStatus.ANSWERED else HOW_TO_ASK,
+    )

@@ -1,0 +1,241 @@
+"""The terminal CLI: ask, shell and kb check; `main(argv, env) -> int`, never sys.exit.
+
+Exit codes: 0 done, 1 negative result (no match, kb findings), 2 usage or configuration error,
+130 on Ctrl-C. stdout carries data only; messages go to stderr as `httpcode: error: ...`.
+This module never imports Slack code, so the CLI starts as fast as the matcher allows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+from typing import TextIO
+
+from bot import __version__
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError, HttpcodeError, KnowledgeError
+
+
+class ExitStatus(IntEnum):
+    OK = 0
+    NEGATIVE = 1
+    USAGE = 2
+    INTERRUPTED = 130
+
+
+@dataclass
+class Environment:
+    """Streams, terminal facts and variables: everything the CLI reads from its surroundings."""
+
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    stdout_isatty: bool = False
+    stdin_isatty: bool = False
+    environ: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_process(cls) -> Environment:
+        return cls(
+            stdout_isatty=sys.stdout.isatty(),
+            stdin_isatty=sys.stdin.isatty(),
+            environ=dict(os.environ),
+        )
+
+    def error(self, message: str) -> None:
+        print(f"httpcode: error: {message}", file=self.stderr, flush=True)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so main() owns every exit code."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(f"{self.prog}: {message}")
+
+
+class _UsageError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    example: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    handler: Callable[[argparse.Namespace, Environment, Settings], int]
+
+
+def _configure_ask(p: argparse.ArgumentParser) -> None:
+    p.add_argument("question", nargs="*", help="the question, status code or error text")
+    p.add_argument("--json", action="store_true", help="print the answer model as one JSON document")
+    p.add_argument(
+        "--batch",
+        action="store_true",
+        help="read one question per stdin line; write one JSON line each (needs --json)",
+    )
+
+
+def _configure_shell(p: argparse.ArgumentParser) -> None:
+    pass
+
+
+def _configure_kb(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="kb_command", metavar="check", parser_class=_Parser)
+    check = sub.add_parser(
+        "check",
+        help="validate knowledge files and print every problem",
+        description="Validate knowledge files; print `path:line: CODE entry.field: message` for each problem.",
+        epilog="example: httpcode kb check knowledge/status/403.yml",
+    )
+    check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the whole knowledge base)")
+    check.add_argument("--json", action="store_true", help="print findings as one JSON document")
+    check.add_argument("--ignore", default="", help="comma-separated rule codes to skip, e.g. KB008,KB105")
+
+
+def _handle_ask(args: argparse.Namespace, env: Environment, settings: Settings) -> int:
+    from bot import ask
+
+    if args.batch:
+        if not args.json:
+            raise _UsageError("ask --batch needs --json (one JSON line per question)")
+        if args.question:
+            raise _UsageError("ask --batch reads questions from stdin; give no question argument")
+        return ask.run_batch(env.stdin, env.stdout, settings)
+    question = " ".join(args.question).strip()
+    if not question and not env.stdin_isatty:
+        question = env.stdin.read().strip()
+    if not question:
+        raise _UsageError('ask needs a question, e.g. httpcode ask "why am I getting 403"')
+    return ask.run_one(question, env.stdout, settings, as_json=args.json, color=_use_color(args, env))
+
+
+def _handle_shell(args: argparse.Namespace, env: Environment, settings: Settings) -> int:
+    from bot import ask
+
+    return ask.run_shell(env.stdin, env.stdout, env.stderr, settings, color=_use_color(args, env), prompt=env.stdin_isatty)
+
+
+def _handle_kb(args: argparse.Namespace, env: Environment, settings: Settings) -> int:
+    from bot import kbcheck
+
+    if args.kb_command != "check":
+        raise _UsageError("kb needs a subcommand: check")
+    ignore = {code.strip().upper() for code in args.ignore.split(",") if code.strip()}
+    return kbcheck.run_check(args.paths, env.stdout, env.stderr, settings, as_json=args.json, ignore=ignore)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "ask",
+        "answer a question about an HTTP status code or error",
+        'httpcode ask "why am I getting 403 on my S3 upload?"',
+        _configure_ask,
+        _handle_ask,
+    ),
+    Command(
+        "shell",
+        "ask questions interactively (Ctrl-D to leave)",
+        "httpcode shell",
+        _configure_shell,
+        _handle_shell,
+    ),
+    Command(
+        "kb",
+        "work with the knowledge base (kb check)",
+        "httpcode kb check",
+        _configure_kb,
+        _handle_kb,
+    ),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="httpcode",
+        description="Explains HTTP status codes, vendor codes and connection failures.",
+        epilog='example: httpcode ask "nginx says upstream timed out"',
+    )
+    parser.add_argument("--version", action="version", version=f"httpcode {__version__}")
+    parser.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto", help="colour the output (default: auto)"
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for unexpected errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for command in COMMANDS:
+        p = sub.add_parser(command.name, help=command.help, description=command.help, epilog=f"example: {command.example}")
+        command.configure(p)
+        p.set_defaults(handler=command.handler)
+    return parser
+
+
+def _use_color(args: argparse.Namespace, env: Environment) -> bool:
+    if args.color != "auto":
+        return bool(args.color == "always")
+    if env.environ.get("NO_COLOR", ""):
+        return False
+    if env.environ.get("TERM", "") == "dumb":
+        return False
+    return env.stdout_isatty
+
+
+def main(argv: Sequence[str], env: Environment) -> int:
+    """Run one CLI invocation and return its exit status."""
+    parser = build_parser()
+    try:
+        try:
+            args = parser.parse_args(list(argv))
+        except SystemExit as exc:  # --help and --version print and stop
+            return int(exc.code or 0)
+        if getattr(args, "handler", None) is None:
+            parser.print_help(env.stderr)
+            return ExitStatus.USAGE
+        settings = load_settings(env.environ)
+        return int(args.handler(args, env, settings))
+    except _UsageError as exc:
+        env.error(str(exc))
+        return ExitStatus.USAGE
+    except ConfigError as exc:
+        for problem in exc.problems:
+            env.error(problem)
+        return ExitStatus.USAGE
+    except KnowledgeError as exc:
+        env.error("the knowledge base is invalid; fix these problems (httpcode kb check lists them):")
+        for finding in exc.findings:
+            print(str(finding), file=env.stderr)
+        return ExitStatus.NEGATIVE
+    except KeyboardInterrupt:
+        return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        return ExitStatus.OK
+    except HttpcodeError as exc:
+        env.error(str(exc))
+        return ExitStatus.NEGATIVE
+    except Exception as exc:
+        if "--debug" in argv:
+            raise
+        env.error(f"unexpected {type(exc).__name__}: {exc} (run with --debug for a traceback)")
+        return ExitStatus.NEGATIVE
+
+
+def run() -> int:
+    """Console-script entry point."""
+    env = Environment.from_process()
+    status = main(sys.argv[1:], env)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return status
+
+
+def dump_json(document: object, stream: TextIO) -> None:
+    stream.write(json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n")
+    stream.flush()

@@ -1,0 +1,33 @@
+"""The answering core: knowledge base and matcher loaded once; question in, Answer out.
+
+Every front end (CLI, Slack listeners) holds one Answerer and calls `answer`; nothing here knows
+about terminals or Slack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.answer import Answer, build_answer
+from bot.config import Settings
+from bot.knowledge.loader import load_knowledge
+from bot.knowledge.model import KnowledgeBase
+from bot.match.matcher import Matcher, MatchResult
+
+
+@dataclass(frozen=True, slots=True)
+class Answerer:
+    kb: KnowledgeBase
+    matcher: Matcher
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Answerer:
+        """Load (or read from cache) and validate the knowledge base; raises KnowledgeError if invalid."""
+        kb = load_knowledge(settings.knowledge_dir, settings.cache_dir, use_cache=settings.use_cache)
+        return cls(kb, Matcher(kb))
+
+    def match(self, question: str) -> MatchResult:
+        return self.matcher.match(question)
+
+    def answer(self, question: str) -> Answer:
+        return build_answer(question, self.matcher.match(question), self.kb)

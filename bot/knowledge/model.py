@@ -1,0 +1,177 @@
+"""Typed knowledge entries, built only from mappings that passed the schema checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.knowledge.schema import Kind
+
+
+@dataclass(frozen=True, slots=True)
+class WhoSends:
+    layer: str
+    clue: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    cause: str
+    confirm: str
+    fix: str
+
+
+@dataclass(frozen=True, slots=True)
+class Checklist:
+    client: tuple[str, ...] = ()
+    server: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    lang: str
+    purpose: str
+    title: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    other: str
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    verdict: str
+    why: str
+    retry_after: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderNote:
+    name: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One knowledge entry; `path` is where it came from, for messages."""
+
+    id: str
+    kind: Kind
+    name: str
+    summary: str
+    explanation: str
+    references: tuple[str, ...]
+    path: str
+    code: str | None = None
+    aliases: tuple[str, ...] = ()
+    origin: str | None = None
+    status: str | None = None
+    spec: str | None = None
+    doc: str | None = None
+    deprecated: str | None = None
+    expires: str | None = None
+    parent: str | None = None
+    sent_as: str | None = None
+    visible_to: str | None = None
+    collides_with: tuple[str, ...] = ()
+    layer: str | None = None
+    who_sends: tuple[WhoSends, ...] = ()
+    causes: tuple[Cause, ...] = ()
+    checklist: Checklist = field(default_factory=Checklist)
+    snippets: tuple[Snippet, ...] = ()
+    related: tuple[str, ...] = ()
+    compare: tuple[Comparison, ...] = ()
+    retry: Retry | None = None
+    headers: tuple[HeaderNote, ...] = ()
+    match: tuple[str, ...] = ()
+    reviewed: str | None = None
+
+    @property
+    def label(self) -> str:
+        """`403 Forbidden`, `nginx 499 Client Closed Request`, or a topic's name."""
+        if self.code is None:
+            return self.name
+        if self.kind is Kind.VENDOR and self.origin:
+            return f"{self.code} {self.name} ({self.origin})"
+        return f"{self.code} {self.name}"
+
+    @property
+    def is_deep(self) -> bool:
+        return bool(self.causes and self.checklist.client + self.checklist.server and self.snippets)
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value or ())
+
+
+def entry_from_mapping(data: Mapping[str, Any], path: str) -> Entry:
+    """Build an Entry from a mapping the checker accepted (no validation here)."""
+    checklist = data.get("checklist") or {}
+    retry = data.get("retry")
+    reviewed = data.get("reviewed")
+    return Entry(
+        id=str(data["id"]),
+        kind=Kind(data["kind"]),
+        name=str(data["name"]),
+        summary=" ".join(str(data["summary"]).split()),
+        explanation=str(data["explanation"]).strip(),
+        references=_strs(data.get("references")),
+        path=path,
+        code=None if data.get("code") is None else str(data["code"]),
+        aliases=_strs(data.get("aliases")),
+        origin=data.get("origin"),
+        status=data.get("status"),
+        spec=data.get("spec"),
+        doc=data.get("doc"),
+        deprecated=None if data.get("deprecated") is None else str(data["deprecated"]),
+        expires=None if data.get("expires") is None else str(data["expires"]),
+        parent=None if data.get("parent") is None else str(data["parent"]),
+        sent_as=None if data.get("sent_as") is None else str(data["sent_as"]),
+        visible_to=data.get("visible_to"),
+        collides_with=_strs(data.get("collides_with")),
+        layer=data.get("layer"),
+        who_sends=tuple(WhoSends(str(w["layer"]), str(w["clue"]).strip()) for w in data.get("who_sends") or ()),
+        causes=tuple(
+            Cause(str(c["cause"]).strip(), str(c["confirm"]).strip(), str(c["fix"]).strip())
+            for c in data.get("causes") or ()
+        ),
+        checklist=Checklist(_strs(checklist.get("client")), _strs(checklist.get("server"))),
+        snippets=tuple(
+            Snippet(str(s["lang"]), str(s["purpose"]), str(s["title"]), str(s["code"]).rstrip("\n"))
+            for s in data.get("snippets") or ()
+        ),
+        related=_strs(data.get("related")),
+        compare=tuple(Comparison(str(c["with"]), str(c["rule"]).strip()) for c in data.get("compare") or ()),
+        retry=None
+        if retry is None
+        else Retry(str(retry["verdict"]), str(retry["why"]).strip(), bool(retry.get("retry_after", False))),
+        headers=tuple(HeaderNote(str(h["name"]), str(h["note"]).strip()) for h in data.get("headers") or ()),
+        match=_strs(data.get("match")),
+        reviewed=None if reviewed is None else str(reviewed.get("date")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeBase:
+    """All entries by id; built once per process (or read from the compiled cache)."""
+
+    entries: Mapping[str, Entry]
+    root: str
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries.values())
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def get(self, entry_id: str) -> Entry | None:
+        return self.entries.get(entry_id)
+
+    def by_code(self, code: str) -> tuple[Entry, ...]:
+        """Every entry with this exact code, IANA first, then vendors by id."""
+        found = [e for e in self.entries.values() if e.code == code]
+        return tuple(sorted(found, key=lambda e: (e.kind is not Kind.STATUS, e.kind is not Kind.CLASS, e.id)))

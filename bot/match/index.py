@@ -1,0 +1,228 @@
+"""Phrase index over every entry's name, aliases and match hints, with typo correction.
+
+A phrase matches a query by weighted token coverage: rare tokens (IDF over entries) count more
+than common ones, so "gateway timeout" meets 504 and not 502's "bad gateway". Query tokens that
+are not in the vocabulary are corrected to the closest vocabulary token with rapidfuzz, within
+the same first letter and a similar length, so "bad gatway" still meets 502.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.knowledge.model import Entry, KnowledgeBase
+from bot.knowledge.schema import Kind
+from bot.match.text import tokens
+
+SOURCE_WEIGHT = {"name": 1.0, "alias": 0.97, "hint": 0.93}
+LENGTH_WEIGHT = (0.0, 0.8, 0.9, 0.94, 0.96)  # by phrase length in tokens, 4+ capped
+
+# Ordinary English words that are also reason phrases: alone in a long sentence they say
+# nothing about HTTP ("we found it", "it's ok"), so they need a short query or a status word.
+AMBIGUOUS_WORDS = frozenset(
+    """ok found created accepted gone conflict continue processing locked unused deprecated moved redirect
+    denied expired unknown error failed timeout forbidden unauthorized""".split()
+)  # fmt: skip
+STATUS_CONTEXT = frozenset(
+    "http https status code error response returns returned returning got getting throws page server".split()
+)
+GENERIC_ORIGIN_WORDS = frozenset(
+    """application load balancing elastic error page body http mapping code codes framework api apis server
+    shared hosting limits bandwidth enterprise access module core informal proxy convention client python
+    log delivery service web windows parental controls""".split()
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    entry: str
+    tokens: tuple[str, ...]
+    source: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseHit:
+    entry: str
+    score: float
+    phrase: str
+    corrected: bool
+
+
+class PhraseIndex:
+    """Built once from the knowledge base; `search` is pure and allocation-light."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.phrases: list[Phrase] = []
+        seen: set[tuple[str, tuple[str, ...]]] = set()
+        for entry in kb:
+            for source, text in _phrase_texts(entry):
+                toks = tuple(tokens(text))
+                if not toks or (entry.id, toks) in seen:
+                    continue
+                seen.add((entry.id, toks))
+                self.phrases.append(Phrase(entry.id, toks, source, text))
+        entry_df: dict[str, set[str]] = defaultdict(set)
+        for phrase in self.phrases:
+            for token in phrase.tokens:
+                entry_df[token].add(phrase.entry)
+        n = max(1, len(kb))
+        self.idf = {t: math.log(1 + n / len(es)) for t, es in entry_df.items()}
+        self.postings: dict[str, list[int]] = defaultdict(list)
+        for number, phrase in enumerate(self.phrases):
+            for token in set(phrase.tokens):
+                self.postings[token].append(number)
+        # A lone token must be rarer than this to count as a phrase ("error" is not; "teapot" is).
+        self.distinctive_idf = math.log(1 + 25)
+        self.phrase_weight = [sum(self.idf[t] for t in p.tokens) for p in self.phrases]
+        self.buckets: dict[str, list[str]] = defaultdict(list)
+        for token in self.idf:
+            if len(token) >= 4 and not token.isdigit():
+                self.buckets[token[0]].append(token)
+        self._corrections: dict[str, str | None] = {}
+        self.vendor_words = {e.id: _vendor_words(e) for e in kb if e.kind is Kind.VENDOR}
+
+    def correct(self, token: str) -> str | None:
+        """The vocabulary token a misspelt query token most likely meant, or None."""
+        if token in self.idf or len(token) < 5 or token.isdigit():
+            return None
+        cached = self._corrections.get(token, "")
+        if cached != "":
+            return cached
+        bucket = [t for t in self.buckets.get(token[0], ()) if abs(len(t) - len(token)) <= 2]
+        cutoff = 86 if len(token) <= 6 else 82
+        best = process.extractOne(token, bucket, scorer=fuzz.ratio, score_cutoff=cutoff) if bucket else None
+        result = best[0] if best else None
+        if len(self._corrections) < 20000:
+            self._corrections[token] = result
+        return result
+
+    def search(self, query_tokens: Sequence[str], *, short_query: bool) -> dict[str, PhraseHit]:
+        """Best phrase hit per entry, scores in [0, 1); entries with several hits score a little higher."""
+        corrected: set[str] = set()
+        seq: list[str] = []
+        for token in query_tokens:
+            fixed = self.correct(token)
+            if fixed is not None:
+                corrected.add(fixed)
+                seq.append(fixed)
+            else:
+                seq.append(token)
+        positions: dict[str, list[int]] = defaultdict(list)
+        for number, token in enumerate(seq):
+            positions[token].append(number)
+        found: dict[int, int] = defaultdict(int)
+        for token in positions:
+            for number in self.postings.get(token, ()):
+                found[number] += 1
+        best: dict[str, PhraseHit] = {}
+        extra: dict[str, int] = defaultdict(int)
+        for number, count in found.items():
+            phrase = self.phrases[number]
+            if count == 1 and len(phrase.tokens) > 1:
+                continue
+            score = self._score(phrase, number, positions, seq, corrected, short_query)
+            if score <= 0.3:
+                continue
+            old = best.get(phrase.entry)
+            if old is None or score > old.score:
+                hit_corrected = any(t in corrected for t in phrase.tokens)
+                best[phrase.entry] = PhraseHit(phrase.entry, score, phrase.text, hit_corrected)
+            extra[phrase.entry] += 1
+        return {
+            entry: PhraseHit(hit.entry, min(0.98, hit.score + 0.01 * (extra[entry] - 1)), hit.phrase, hit.corrected)
+            for entry, hit in best.items()
+        }
+
+    def _score(
+        self,
+        phrase: Phrase,
+        number: int,
+        positions: dict[str, list[int]],
+        seq: Sequence[str],
+        corrected: set[str],
+        short_query: bool,
+    ) -> float:
+        toks = phrase.tokens
+        weight = SOURCE_WEIGHT[phrase.source]
+        if len(toks) == 1:
+            token = toks[0]
+            if self.idf[token] < self.distinctive_idf and phrase.source != "name":
+                return 0.0
+            if token in AMBIGUOUS_WORDS and not short_query and not _near_status_word(seq, token):
+                return 0.0
+            return LENGTH_WEIGHT[1] * weight * (0.9 if token in corrected else 1.0)
+        total = self.phrase_weight[number]
+        covered = sum(self.idf[t] * (0.9 if t in corrected else 1.0) for t in toks if t in positions)
+        coverage = covered / total if total else 0.0
+        whole = 0.0
+        if coverage >= 0.6 and (len(toks) > 2 or coverage >= 0.89):
+            order = 1.0 if _contiguous(seq, toks) else 0.9
+            whole = coverage * coverage * order * LENGTH_WEIGHT[min(len(toks), 4)] * weight
+        run_tokens, run_mass = _longest_run(toks, positions, self.idf)
+        part = 0.0
+        if run_tokens >= 2:
+            part = 0.9 * (1.0 - math.exp(-run_mass / 6.0)) * weight
+        return max(whole, part)
+
+    def mentioned_vendor(self, entry_id: str, query_tokens: Iterable[str]) -> bool:
+        words = self.vendor_words.get(entry_id)
+        return bool(words) and not words.isdisjoint(query_tokens)
+
+
+def _phrase_texts(entry: Entry) -> Iterable[tuple[str, str]]:
+    if not entry.name.startswith("("):
+        yield "name", entry.name
+    for alias in entry.aliases:
+        yield "alias", alias
+    for hint in entry.match:
+        yield "hint", hint
+
+
+def _vendor_words(entry: Entry) -> frozenset[str]:
+    """Words that name an entry's vendor: its id prefix and the distinctive words of its origin."""
+    prefix = entry.id.rsplit("-", 1)[0]
+    words = set(tokens(prefix.replace("-", " ")))
+    words.update(t for t in tokens(re.sub(r"\(.*?\)", " ", entry.origin or "")) if t not in GENERIC_ORIGIN_WORDS)
+    return frozenset(w for w in words if len(w) >= 3)
+
+
+def _contiguous(seq: Sequence[str], toks: Sequence[str]) -> bool:
+    n = len(toks)
+    if n == 1:
+        return True
+    first = toks[0]
+    for i, token in enumerate(seq):
+        if token == first and tuple(seq[i : i + n]) == tuple(toks):
+            return True
+    return False
+
+
+def _longest_run(toks: Sequence[str], positions: dict[str, list[int]], idf: dict[str, float]) -> tuple[int, float]:
+    """Longest run of consecutive phrase tokens that also stand consecutively in the query."""
+    best_len, best_mass = 0, 0.0
+    previous: dict[int, tuple[int, float]] = {}
+    for token in toks:
+        current: dict[int, tuple[int, float]] = {}
+        for pos in positions.get(token, ()):
+            length, mass = previous.get(pos - 1, (0, 0.0))
+            current[pos] = (length + 1, mass + idf[token])
+            if current[pos][1] > best_mass:
+                best_len, best_mass = current[pos]
+        previous = current
+    return best_len, best_mass
+
+
+def _near_status_word(seq: Sequence[str], word: str) -> bool:
+    for i, token in enumerate(seq):
+        if token == word:
+            window = seq[max(0, i - 2) : i + 3]
+            if STATUS_CONTEXT.intersection(window) or any(t.isdigit() and len(t) == 3 for t in window):
+                return True
+    return False

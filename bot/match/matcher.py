@@ -1,0 +1,211 @@
+"""Free text -> ranked entries with scores in [0, 1]: explicit codes first, then phrases.
+
+Scores mean: >= CONFIDENT the bot answers with the entry; between SUGGEST and CONFIDENT it only
+offers the entry as "did you mean"; below SUGGEST the entry is dropped.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from bot.knowledge.model import Entry, KnowledgeBase
+from bot.knowledge.schema import Kind
+from bot.match.codes import CodeMention, find_codes
+from bot.match.index import PhraseHit, PhraseIndex
+from bot.match.text import tokens
+
+CONFIDENT = 0.6
+SUGGEST = 0.35
+MAX_MATCHES = 5
+PHRASE_MARGIN = 0.06  # a second phrase-only entry is answered too only when nearly as strong as the first
+STRONG_PHRASE = 0.9
+MAX_SUGGESTIONS = 5
+NO_RESPONSE = "000"  # curl and log tools print 000 when no status line arrived at all
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One entry the question points to; `asked` is the code as written when it differs."""
+
+    entry: str
+    kind: Kind
+    code: str | None
+    name: str
+    score: float
+    via: str  # code | phrase | class-fallback | alternative
+    asked: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "kind": self.kind.value,
+            "code": self.code,
+            "entry": self.entry,
+            "name": self.name,
+            "score": round(self.score, 3),
+        }
+        return out
+
+    def to_full_dict(self) -> dict[str, object]:
+        return {**self.to_dict(), "via": self.via, "asked": self.asked}
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    matches: tuple[Match, ...] = ()
+    suggestions: tuple[Match, ...] = ()
+
+    @property
+    def confident(self) -> bool:
+        return bool(self.matches)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "matches": [m.to_dict() for m in self.matches],
+            "suggestions": [m.to_dict() for m in self.suggestions],
+            "confident": self.confident,
+        }
+
+
+@dataclass(slots=True)
+class _Candidate:
+    entry: Entry
+    score: float
+    via: str
+    position: int
+    asked: str | None = None
+    alternatives: list[Entry] = field(default_factory=list)
+
+
+class Matcher:
+    """Built once per process from a KnowledgeBase; `match` does no I/O."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.index = PhraseIndex(kb)
+        self.by_code: dict[str, list[Entry]] = defaultdict(list)
+        for entry in kb:
+            if entry.code is not None:
+                self.by_code[entry.code].append(entry)
+        self.no_response_topics = [
+            kb.entries[r]
+            for e in self.by_code.get(NO_RESPONSE, ())
+            for r in e.related
+            if r in kb.entries and kb.entries[r].kind is Kind.TOPIC
+        ]
+
+    def match(self, text: str) -> MatchResult:
+        text = " ".join(text.split())
+        if not text:
+            return MatchResult()
+        query = tokens(text)
+        hits = self.index.search(query, short_query=len(query) <= 4)
+        found: dict[str, _Candidate] = {}
+        suggestions: dict[str, float] = {}
+        for mention in find_codes(text):
+            self._add_mention(mention, query, hits, found, suggestions)
+        for entry_id, hit in hits.items():
+            self._add_phrase(hit, found, suggestions)
+        ranked = sorted(found.values(), key=lambda c: (-round(c.score, 3), c.position))
+        top = ranked[0].score if ranked else 0.0
+        for c in ranked[1:]:
+            if c.via == "phrase" and c.score < max(top - PHRASE_MARGIN, STRONG_PHRASE):
+                c.score = min(c.score, CONFIDENT - 0.01)  # a weaker phrase beside a clear answer: only a suggestion
+        matches = [self._as_match(c) for c in ranked if c.score >= CONFIDENT][:MAX_MATCHES]
+        chosen = {m.entry for m in matches}
+        for c in ranked:
+            if c.score < CONFIDENT and c.score >= SUGGEST:
+                suggestions[c.entry.id] = max(suggestions.get(c.entry.id, 0.0), c.score)
+            for alt in c.alternatives:
+                if alt.id not in chosen:
+                    suggestions.setdefault(alt.id, min(c.score, CONFIDENT) * 0.8)
+        suggested = [
+            self._plain(self.kb.entries[i], s, "alternative")
+            for i, s in sorted(suggestions.items(), key=lambda kv: -kv[1])
+            if i not in chosen
+        ][:MAX_SUGGESTIONS]
+        return MatchResult(tuple(matches), tuple(suggested))
+
+    # -- code mentions -------------------------------------------------------------------
+    def _add_mention(
+        self,
+        mention: CodeMention,
+        query: list[str],
+        hits: dict[str, PhraseHit],
+        found: dict[str, _Candidate],
+        suggestions: dict[str, float],
+    ) -> None:
+        strength = mention.strength * (0.75 if mention.negated else 1.0)
+        position = mention.start + (10_000 if mention.negated else 0)
+        if mention.sub and mention.full in self.by_code:
+            for entry in self._pick(self.by_code[mention.full], query, hits)[:1]:
+                self._put(found, _Candidate(entry, min(0.99, strength + 0.02), "code", position))
+            return
+        entries = self.by_code.get(mention.code, [])
+        if mention.code == NO_RESPONSE and not any(self.index.mentioned_vendor(e.id, query) for e in entries):
+            for topic in self.no_response_topics[:1]:
+                self._put(found, _Candidate(topic, strength, "code", position))
+            return
+        if not entries:
+            self._add_fallback(mention, strength, position, found)
+            return
+        ordered = self._pick(entries, query, hits)
+        best = ordered[0]
+        others = ordered[1:]
+        named = self.index.mentioned_vendor(best.id, query)
+        if best.kind is Kind.VENDOR and others and not named and best.id not in hits:
+            strength *= 0.85  # several vendors use this number and the text names none
+        boost = 0.02 if best.id in hits else 0.0
+        candidate = _Candidate(best, min(0.99, strength + boost), "code", position)
+        if best.kind is Kind.VENDOR or named:
+            candidate.alternatives = [e for e in others if e.kind is Kind.VENDOR or e.kind is Kind.STATUS][:3]
+        self._put(found, candidate)
+
+    def _pick(self, entries: list[Entry], query: list[str], hits: dict[str, PhraseHit]) -> list[Entry]:
+        """Order the meanings of one number: named vendor, then the registry, then the best-documented."""
+
+        def key(entry: Entry) -> tuple[int, int, float, int, int, str]:
+            return (
+                0 if self.index.mentioned_vendor(entry.id, query) else 1,
+                0 if entry.kind in (Kind.STATUS, Kind.CLASS) else 1,
+                -(hits[entry.id].score if entry.id in hits else 0.0),
+                0 if entry.is_deep else 1,
+                -len(entry.match),
+                entry.id,
+            )
+
+        return sorted(entries, key=key)
+
+    def _add_fallback(self, mention: CodeMention, strength: float, position: int, found: dict[str, _Candidate]) -> None:
+        """An unregistered code with a clear status context answers with its class (RFC 9110 §15)."""
+        if strength < 0.95 or not mention.code[0] in "12345":
+            return
+        cls = self.kb.get(f"class-{mention.code[0]}xx")
+        if cls is not None:
+            self._put(found, _Candidate(cls, 0.65, "class-fallback", position, asked=mention.full))
+
+    # -- phrases -------------------------------------------------------------------------
+    def _add_phrase(self, hit: PhraseHit, found: dict[str, _Candidate], suggestions: dict[str, float]) -> None:
+        entry = self.kb.entries[hit.entry]
+        score = hit.score * (0.9 if hit.corrected else 1.0)
+        if entry.id in found:
+            existing = found[entry.id]
+            existing.score = min(0.99, max(existing.score, score) + 0.01)
+            return
+        if score < SUGGEST:
+            return
+        self._put(found, _Candidate(entry, score, "phrase", 20_000))
+
+    # -- helpers -------------------------------------------------------------------------
+    @staticmethod
+    def _put(found: dict[str, _Candidate], candidate: _Candidate) -> None:
+        old = found.get(candidate.entry.id)
+        if old is None or candidate.score > old.score:
+            found[candidate.entry.id] = candidate
+
+    def _as_match(self, c: _Candidate) -> Match:
+        return Match(c.entry.id, c.entry.kind, c.entry.code, c.entry.name, round(c.score, 3), c.via, c.asked)
+
+    @staticmethod
+    def _plain(entry: Entry, score: float, via: str) -> Match:
+        return Match(entry.id, entry.kind, entry.code, entry.name, round(score, 3), via)

@@ -1,0 +1,148 @@
+"""Answer -> text for a terminal, readable in seconds: the meaning first, then causes and steps.
+
+Colour is an argument (the CLI decides it once from the TTY, NO_COLOR and --color); with
+colour off the output is plain text with no escape codes, suitable for pipes and golden tests.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+from bot.answer import Answer, AnswerStatus
+from bot.knowledge.model import Entry
+
+MAX_CAUSES = 5
+MAX_STEPS = 6
+MAX_SNIPPETS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    color: bool
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
+
+    def title(self, text: str) -> str:
+        return self._wrap("1;36", text)
+
+    def heading(self, text: str) -> str:
+        return self._wrap("1", text)
+
+    def dim(self, text: str) -> str:
+        return self._wrap("2", text)
+
+    def code(self, text: str) -> str:
+        return self._wrap("33", text)
+
+    def warn(self, text: str) -> str:
+        return self._wrap("35", text)
+
+
+def _para(text: str, width: int, indent: str = "", first: str | None = None) -> list[str]:
+    return textwrap.wrap(
+        " ".join(text.split()),
+        width=width,
+        initial_indent=first if first is not None else indent,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+    ) or [first or indent]
+
+
+def _origin_line(entry: Entry) -> str:
+    parts = [p for p in (entry.origin, entry.spec or entry.doc) if p]
+    if entry.status and entry.status != "permanent":
+        parts.append(f"registry status: {entry.status}")
+    if entry.sent_as:
+        parts.append(f"sent to the client as {entry.sent_as}")
+    if entry.visible_to == "logs-only":
+        parts.append("seen only in logs")
+    if entry.layer:
+        parts.append(f"layer: {entry.layer}")
+    return " · ".join(parts)
+
+
+def render_entry(entry: Entry, style: Style, width: int) -> list[str]:
+    """The full view of one entry."""
+    lines = [style.title(entry.label)]
+    origin = _origin_line(entry)
+    if origin:
+        lines.append(style.dim(origin))
+    lines += _para(entry.summary, width)
+    if entry.deprecated:
+        lines += _para(f"Deprecated: {entry.deprecated}", width)
+    lines.append("")
+    lines += _para(entry.explanation, width)
+    if entry.causes:
+        lines += ["", style.heading("Likely causes")]
+        for number, cause in enumerate(entry.causes[:MAX_CAUSES], start=1):
+            lines += _para(cause.cause, width, "     ", f"  {number}. ")
+            lines += _para(cause.confirm, width, "              ", "     confirm: ")
+            lines += _para(cause.fix, width, "              ", "     fix:     ")
+        if len(entry.causes) > MAX_CAUSES:
+            lines.append(style.dim(f"  … {len(entry.causes) - MAX_CAUSES} more in the JSON view (--json)"))
+    for side, steps in (("client", entry.checklist.client), ("server", entry.checklist.server)):
+        if steps:
+            lines += ["", style.heading(f"Checklist, {side} side")]
+            for number, step in enumerate(steps[:MAX_STEPS], start=1):
+                lines += _para(step, width, "     ", f"  {number}. ")
+    if entry.compare:
+        lines += ["", style.heading("Compare")]
+        for comparison in entry.compare:
+            lines += _para(comparison.rule, width, "    ", f"  {comparison.other}: ")
+    if entry.retry is not None:
+        retry_after = " Honour Retry-After." if entry.retry.retry_after else ""
+        lines += ["", style.heading("Retry: ") + entry.retry.verdict]
+        lines += _para(entry.retry.why + retry_after, width, "  ")
+    if entry.who_sends:
+        lines += ["", style.heading("Who sends it")]
+        for who in entry.who_sends:
+            lines += _para(who.clue, width, "    ", f"  {who.layer}: ")
+    if entry.headers:
+        lines += ["", style.heading("Headers that matter")]
+        for header in entry.headers:
+            lines += _para(header.note, width, "    ", f"  {header.name}: ")
+    for snippet in entry.snippets[:MAX_SNIPPETS]:
+        lines += ["", style.heading(f"{snippet.title}") + style.dim(f"  [{snippet.lang}, {snippet.purpose}]")]
+        lines += [style.code("    " + line) if line else "" for line in snippet.code.splitlines()]
+    if len(entry.snippets) > MAX_SNIPPETS:
+        lines.append(style.dim(f"  … {len(entry.snippets) - MAX_SNIPPETS} more snippets in the JSON view (--json)"))
+    lines += ["", style.dim("References: " + "; ".join(entry.references))]
+    return lines
+
+
+def render_answer(answer: Answer, *, color: bool = False, width: int = 100) -> str:
+    """The whole answer as text ending in a newline."""
+    style = Style(color)
+    lines: list[str] = []
+    if answer.status is AnswerStatus.EMPTY:
+        lines += _para("Ask me about an HTTP status code or error. " + (answer.how_to_ask or ""), width)
+        return "\n".join(lines) + "\n"
+    if answer.status is AnswerStatus.UNKNOWN:
+        lines += _para(f"I don't know what “{answer.question}” refers to.", width)
+        lines += _para(answer.how_to_ask or "", width)
+        return "\n".join(lines) + "\n"
+    if answer.status is AnswerStatus.UNSURE:
+        lines.append(style.heading("I'm not sure. Did you mean:"))
+        for suggestion in answer.suggestions:
+            code = f"{suggestion.code} " if suggestion.code else ""
+            lines.append(f"  • {code}{suggestion.name}  " + style.dim(f"(httpcode ask {suggestion.code or suggestion.entry})"))
+        lines += [""] + _para(answer.how_to_ask or "", width)
+        return "\n".join(lines) + "\n"
+    for note in answer.notes:
+        lines += [style.warn(line) for line in _para(note, width)]
+    if answer.notes:
+        lines.append("")
+    primary = answer.entries[0]
+    lines += render_entry(primary, style, width)
+    if answer.related:
+        lines += ["", style.heading("Related: ") + " · ".join(r.label for r in answer.related)]
+    if len(answer.entries) > 1:
+        lines += ["", style.heading("Also in your message")]
+        for entry in answer.entries[1:]:
+            lines += _para(entry.summary, width, "    ", f"  {entry.label}: ")
+    if answer.suggestions:
+        names = ", ".join(f"{s.code} {s.name}" if s.code else s.name for s in answer.suggestions)
+        lines += ["", style.dim(f"Other possible meanings: {names}")]
+    return "\n".join(lines) + "\n"
