@@ -17,6 +17,7 @@ import yaml
 
 from bot.errors import Finding
 from bot.knowledge.schema import (
+    ALL_KINDS,
     ENTRY_FIELDS,
     FIELD_ORDER,
     FIELDS_BY_NAME,
@@ -181,7 +182,7 @@ class _FileChecker:
                 continue
             self._value(spec, value, (str(key),))
         for spec in ENTRY_FIELDS:
-            if spec.name not in data and (kind in spec.required if kind else spec.name in ("id", "kind")):
+            if spec.name not in data and (kind in spec.required if kind else spec.required == ALL_KINDS):
                 self.add("KB004", (spec.name,), "required field is missing")
 
     def _value(self, spec: Field, value: Any, path: tuple[str | int, ...]) -> None:

@@ -76,7 +76,9 @@ def _word_before(text: str, start: int) -> tuple[str, str]:
 
 
 def _words_before(text: str, start: int, n: int) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text[max(0, start - 60) : start])][-n:]
+    """Up to n words before `start`, not reaching back past an earlier number."""
+    window = re.split(r"\d", text[max(0, start - 60) : start])[-1]
+    return [w.lower() for w in _WORD.findall(window)][-n:]
 
 
 def _word_after(text: str, end: int) -> tuple[str, str]:
@@ -120,8 +122,8 @@ def _strength(text: str, start: int, end: int, number: str) -> float | None:
         return None  # 500,000
     if gap_after == "" and after_word and after_word != "s":
         return None  # 500ms, 300x250, 403abc (a plural 502s stays a code)
-    if after_word in NOT_CODE_AFTER and gap_after.strip() == "":
-        return None  # 500 ms, 300 users
+    if after_word in NOT_CODE_AFTER and gap_after.strip() == "" and not (gap_after == "" and after_word == "s"):
+        return None  # 500 ms, 300 users (but a glued plural 502s stays a code)
     if before_word in NOT_CODE_BEFORE and gap_before_stripped in ("", ":", "#", "=", "no", "no."):
         return None  # line 403, port 500, version 404, over 500
     strength = 0.85
