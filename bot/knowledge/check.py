@@ -298,7 +298,7 @@ def _cross_file(files: Sequence[ParsedFile]) -> list[Finding]:
         ]
         for field_name, label in labels:
             key = (origin, " ".join(label.lower().split()))
-            if key[1]:
+            if key[1] and not key[1].startswith("("):  # "(Unused)" and other labels in parentheses are placeholders
                 names[key].append((parsed, field_name, str(data.get("code"))))
     for (origin, label), claims in names.items():
         codes = {code for _, _, code in claims}

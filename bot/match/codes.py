@@ -32,9 +32,11 @@ AFTER_CODE_WORDS = frozenset(
 # Words right before a number that make it something else.
 NOT_CODE_BEFORE = frozenset(
     """line lines ln row rows col column columns port ports pid issue issues pr pull ticket version ver v build step
-    steps id page chapter item items number no num node room top first last over under about around approx
-    approximately nearly almost least most than errno exit signal uid gid pid rule rules order invoice bug""".split()
+    steps id page chapter item items number no num node room errno exit signal uid gid pid rule rules order
+    invoice bug""".split()
 )  # fmt: skip
+# Words before a number that make it a quantity, unless a status word follows ("about 499 status").
+APPROXIMATE_BEFORE = frozenset("top first last over under about around approx approximately nearly almost least most than".split())
 # Units and nouns right after a number that make it a quantity.
 NOT_CODE_AFTER = frozenset(
     """ms msec msecs millisecond milliseconds s sec secs second seconds min mins minute minutes h hr hrs hour hours
@@ -43,6 +45,7 @@ NOT_CODE_AFTER = frozenset(
     characters chars words pages requests req reqs calls connections conns clients threads workers pods nodes
     instances servers machines tokens dollars usd eur euros gbp percent pct x times per""".split()
 )  # fmt: skip
+ARTICLES = frozenset("a an the this that these those some any".split())
 NEGATING_WORDS = frozenset("expected expecting expect instead should rather not except other than want wanted".split())
 
 _WORD = re.compile(r"[A-Za-z_]+")
@@ -125,8 +128,12 @@ def _strength(text: str, start: int, end: int, number: str) -> float | None:
     if after_word in NOT_CODE_AFTER and gap_after.strip() == "" and not (gap_after == "" and after_word == "s"):
         return None  # 500 ms, 300 users (but a glued plural 502s stays a code)
     if before_word in NOT_CODE_BEFORE and gap_before_stripped in ("", ":", "#", "=", "no", "no."):
-        return None  # line 403, port 500, version 404, over 500
+        return None  # line 403, port 500, version 404
+    if before_word in APPROXIMATE_BEFORE and gap_before_stripped == "" and after_word not in AFTER_CODE_WORDS:
+        return None  # over 500, about 300
     strength = 0.85
+    if before_word in ARTICLES and gap_before.strip() == "":
+        before_word = (_words_before(text, start, 2) or [""])[0]  # "sends a 408" reads like "sends 408"
     if before_word in CODE_WORDS or re.search(r"http/\d(\.\d)?\s*$", text[:start].lower()):
         strength = 0.97
     if after_word in AFTER_CODE_WORDS or (gap_after.startswith("s") and not after_word):
@@ -156,10 +163,12 @@ def find_codes(text: str) -> list[CodeMention]:
         key = mention.full
         if key not in found or found[key].strength < strength:
             found[key] = mention
+    # A class is less specific than a code: with codes present it ranks after them.
+    class_strength = 0.84 if found else 0.9
     for match in _CLASS.finditer(text):
         code = f"{match.group(1)}xx"
         if code not in found:
-            found[code] = CodeMention(code, None, match.start(), 0.9)
+            found[code] = CodeMention(code, None, match.start(), class_strength)
     return sorted(found.values(), key=lambda m: m.start)
 
 

@@ -27,7 +27,7 @@ LENGTH_WEIGHT = (0.0, 0.8, 0.9, 0.94, 0.96)  # by phrase length in tokens, 4+ ca
 # nothing about HTTP ("we found it", "it's ok"), so they need a short query or a status word.
 AMBIGUOUS_WORDS = frozenset(
     """ok found created accepted gone conflict continue processing locked unused deprecated moved redirect
-    denied expired unknown error failed timeout forbidden unauthorized""".split()
+    denied expired unknown""".split()
 )  # fmt: skip
 STATUS_CONTEXT = frozenset(
     "http https status code error response returns returned returning got getting throws page server".split()
@@ -61,12 +61,15 @@ class PhraseIndex:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.phrases: list[Phrase] = []
         seen: set[tuple[str, tuple[str, ...]]] = set()
+        shortened: set[int] = set()
         for entry in kb:
             for source, text in _phrase_texts(entry):
                 toks = tuple(tokens(text))
                 if not toks or (entry.id, toks) in seen:
                     continue
                 seen.add((entry.id, toks))
+                if len(toks) == 1 and len(text.split()) > 1:
+                    shortened.add(len(self.phrases))  # "IM Used" -> "used": needs a rare token to count
                 self.phrases.append(Phrase(entry.id, toks, source, text))
         entry_df: dict[str, set[str]] = defaultdict(set)
         for phrase in self.phrases:
@@ -80,12 +83,14 @@ class PhraseIndex:
                 self.postings[token].append(number)
         # A lone token must be rarer than this to count as a phrase ("error" is not; "teapot" is).
         self.distinctive_idf = math.log(1 + 25)
+        self.rare_idf = math.log(1 + n / 2)
         self.phrase_weight = [sum(self.idf[t] for t in p.tokens) for p in self.phrases]
         self.buckets: dict[str, list[str]] = defaultdict(list)
         for token in self.idf:
             if len(token) >= 4 and not token.isdigit():
                 self.buckets[token[0]].append(token)
         self._corrections: dict[str, str | None] = {}
+        self.shortened = frozenset(shortened)
         self.vendor_words = {e.id: _vendor_words(e) for e in kb if e.kind is Kind.VENDOR}
 
     def correct(self, token: str) -> str | None:
@@ -125,7 +130,7 @@ class PhraseIndex:
         extra: dict[str, int] = defaultdict(int)
         for number, count in found.items():
             phrase = self.phrases[number]
-            if count == 1 and len(phrase.tokens) > 1:
+            if count == 1 and len(phrase.tokens) > 1 and not (short_query and phrase.source != "hint"):
                 continue
             score = self._score(phrase, number, positions, seq, corrected, short_query)
             if score <= 0.3:
@@ -155,9 +160,12 @@ class PhraseIndex:
             token = toks[0]
             if self.idf[token] < self.distinctive_idf and phrase.source != "name":
                 return 0.0
+            if number in self.shortened and self.idf[token] < self.rare_idf:
+                return 0.0
             if token in AMBIGUOUS_WORDS and not short_query and not _near_status_word(seq, token):
                 return 0.0
-            return LENGTH_WEIGHT[1] * weight * (0.9 if token in corrected else 1.0)
+            rare = 0.1 if self.idf[token] >= self.rare_idf else 0.0  # ENOTFOUND, teapot: one entry or two
+            return (LENGTH_WEIGHT[1] + rare) * weight * (0.9 if token in corrected else 1.0)
         total = self.phrase_weight[number]
         covered = sum(self.idf[t] * (0.9 if t in corrected else 1.0) for t in toks if t in positions)
         coverage = covered / total if total else 0.0
@@ -168,8 +176,13 @@ class PhraseIndex:
         run_tokens, run_mass = _longest_run(toks, positions, self.idf)
         part = 0.0
         if run_tokens >= 2:
-            part = 0.9 * (1.0 - math.exp(-run_mass / 6.0)) * weight
-        return max(whole, part)
+            # Two ordinary tokens in a row ("access log") stay a suggestion; three
+            # distinctive ones ("upstream timed out") are an answer.
+            part = max(0.0, 0.9 * (1.0 - math.exp(-(run_mass - 3.0) / 4.0)) * weight)
+        near = 0.0
+        if short_query and phrase.source != "hint" and coverage >= 0.45:
+            near = 0.3 + 0.3 * coverage  # "gateway" alone: worth a did-you-mean, never an answer
+        return max(whole, part, near)
 
     def mentioned_vendor(self, entry_id: str, query_tokens: Iterable[str]) -> bool:
         words = self.vendor_words.get(entry_id)
@@ -177,10 +190,11 @@ class PhraseIndex:
 
 
 def _phrase_texts(entry: Entry) -> Iterable[tuple[str, str]]:
-    if not entry.name.startswith("("):
-        yield "name", entry.name
-    for alias in entry.aliases:
-        yield "alias", alias
+    """Name and aliases without parenthesised glosses ("Connection refused (nothing ...)"), then hints."""
+    for source, text in [("name", entry.name)] + [("alias", a) for a in entry.aliases]:
+        bare = re.sub(r"\(.*?\)", " ", text).strip()
+        if bare:
+            yield source, bare
     for hint in entry.match:
         yield "hint", hint
 
@@ -188,8 +202,11 @@ def _phrase_texts(entry: Entry) -> Iterable[tuple[str, str]]:
 def _vendor_words(entry: Entry) -> frozenset[str]:
     """Words that name an entry's vendor: its id prefix and the distinctive words of its origin."""
     prefix = entry.id.rsplit("-", 1)[0]
+    origin = entry.origin or ""
     words = set(tokens(prefix.replace("-", " ")))
-    words.update(t for t in tokens(re.sub(r"\(.*?\)", " ", entry.origin or "")) if t not in GENERIC_ORIGIN_WORDS)
+    words.update(t for t in tokens(re.sub(r"\(.*?\)", " ", origin)) if t not in GENERIC_ORIGIN_WORDS)
+    for group in re.findall(r"(?:[A-Z][a-z]+\s+){1,4}[A-Z][a-z]+", origin):
+        words.add("".join(w[0] for w in group.split()).lower())  # Application Load Balancer -> alb
     return frozenset(w for w in words if len(w) >= 3)
 
 

@@ -15,6 +15,10 @@ from bot.match.codes import CodeMention, find_codes
 from bot.match.index import PhraseHit, PhraseIndex
 from bot.match.text import tokens
 
+
+def hit_tokens(hit: PhraseHit) -> list[str]:
+    return tokens(hit.phrase)
+
 CONFIDENT = 0.6
 SUGGEST = 0.35
 MAX_MATCHES = 5
@@ -76,6 +80,15 @@ class _Candidate:
     asked: str | None = None
     alternatives: list[Entry] = field(default_factory=list)
 
+    @property
+    def tier(self) -> int:
+        """0: a code typed with confidence; 1: a weaker or fallback code; 2: a code the writer did not get."""
+        if self.via == "phrase":
+            return 1
+        if self.position >= 10_000:
+            return 2
+        return 0 if self.score >= 0.84 and self.via == "code" else 1
+
 
 class Matcher:
     """Built once per process from a KnowledgeBase; `match` does no I/O."""
@@ -104,13 +117,9 @@ class Matcher:
         suggestions: dict[str, float] = {}
         for mention in find_codes(text):
             self._add_mention(mention, query, hits, found, suggestions)
-        for entry_id, hit in hits.items():
-            self._add_phrase(hit, found, suggestions)
-        ranked = sorted(found.values(), key=lambda c: (-round(c.score, 3), c.position))
-        top = ranked[0].score if ranked else 0.0
-        for c in ranked[1:]:
-            if c.via == "phrase" and c.score < max(top - PHRASE_MARGIN, STRONG_PHRASE):
-                c.score = min(c.score, CONFIDENT - 0.01)  # a weaker phrase beside a clear answer: only a suggestion
+        for hit in hits.values():
+            self._add_phrase(hit, query, found)
+        ranked = self._rank(found)
         matches = [self._as_match(c) for c in ranked if c.score >= CONFIDENT][:MAX_MATCHES]
         chosen = {m.entry for m in matches}
         for c in ranked:
@@ -125,6 +134,32 @@ class Matcher:
             if i not in chosen
         ][:MAX_SUGGESTIONS]
         return MatchResult(tuple(matches), tuple(suggested))
+
+    @staticmethod
+    def _rank(found: dict[str, _Candidate]) -> list[_Candidate]:
+        """Codes the writer typed first, strongest and earliest first; then phrases by score.
+
+        Scores are then made non-increasing down the list, so a lower rank never claims more
+        confidence than a higher one; a phrase-only entry that is clearly weaker than the top
+        answer drops below the answer threshold and becomes a suggestion.
+        """
+        codes = [c for c in found.values() if c.via != "phrase"]
+        phrases = [c for c in found.values() if c.via == "phrase"]
+        codes.sort(key=lambda c: (c.tier, c.position))
+        phrases.sort(key=lambda c: (-c.score, c.entry.id))
+        strong_codes = [c for c in codes if c.tier == 0]
+        if strong_codes:
+            ranked = strong_codes + phrases + [c for c in codes if c.tier > 0]
+        else:
+            ranked = sorted(codes + phrases, key=lambda c: (-c.score, c.tier, c.position))
+        top = ranked[0].score if ranked else 0.0
+        ceiling = 1.0
+        for c in ranked:
+            if c.via == "phrase" and c is not ranked[0] and c.score < max(top - PHRASE_MARGIN, STRONG_PHRASE):
+                c.score = min(c.score, CONFIDENT - 0.01)
+            c.score = min(c.score, ceiling)
+            ceiling = c.score
+        return ranked
 
     # -- code mentions -------------------------------------------------------------------
     def _add_mention(
@@ -142,10 +177,14 @@ class Matcher:
                 self._put(found, _Candidate(entry, min(0.99, strength + 0.02), "code", position))
             return
         entries = self.by_code.get(mention.code, [])
-        if mention.code == NO_RESPONSE and not any(self.index.mentioned_vendor(e.id, query) for e in entries):
-            for topic in self.no_response_topics[:1]:
+        if mention.code == NO_RESPONSE and self.no_response_topics:
+            # 000 is no status at all: the topic answers, unless the text names a product with a
+            # 000 of its own that the topic is not about (the ALB's HTTP/2 GOAWAY case).
+            topic = self.no_response_topics[0]
+            named = [e for e in entries if self.index.mentioned_vendor(e.id, query)]
+            if not named or self.index.vendor_words.get(named[0].id, frozenset()) & set(topic.id.split("-")):
                 self._put(found, _Candidate(topic, strength, "code", position))
-            return
+                return
         if not entries:
             self._add_fallback(mention, strength, position, found)
             return
@@ -185,9 +224,14 @@ class Matcher:
             self._put(found, _Candidate(cls, 0.65, "class-fallback", position, asked=mention.full))
 
     # -- phrases -------------------------------------------------------------------------
-    def _add_phrase(self, hit: PhraseHit, found: dict[str, _Candidate], suggestions: dict[str, float]) -> None:
+    def _add_phrase(self, hit: PhraseHit, query: list[str], found: dict[str, _Candidate]) -> None:
         entry = self.kb.entries[hit.entry]
         score = hit.score * (0.9 if hit.corrected else 1.0)
+        if entry.kind is Kind.VENDOR and not self.index.mentioned_vendor(entry.id, query):
+            # A vendor's generic wording ("Access denied") is weaker evidence than the
+            # registry's, unless the text names the vendor or the phrase is its own error text.
+            if not self.index.vendor_words.get(entry.id, frozenset()) & set(hit_tokens(hit)):
+                score *= 0.9
         if entry.id in found:
             existing = found[entry.id]
             existing.score = min(0.99, max(existing.score, score) + 0.01)
