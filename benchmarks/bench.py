@@ -1,6 +1,6 @@
 """Benchmark figures for the answering core; printed, never asserted (see README).
 
-    python benchmarks/bench.py [--runs N]
+python benchmarks/bench.py [--runs N]
 """
 
 from __future__ import annotations
@@ -98,7 +98,9 @@ def main() -> int:
     results = {}
     for label, cmd in commands.items():
         subprocess.run(cmd, capture_output=True, env=env, check=False)
-        results[label] = timed(lambda cmd=cmd: subprocess.run(cmd, capture_output=True, env=env, check=False), args.runs)
+        results[label] = timed(
+            lambda cmd=cmd: subprocess.run(cmd, capture_output=True, env=env, check=False), args.runs
+        )
         print(f"  {label:30s} {fmt(results[label])}")
     base = statistics.median(results["python -c pass"])
     print(f"  httpcode ask 403 / python -c pass = {statistics.median(results['httpcode ask 403']) / base:.1f}x")

@@ -137,7 +137,7 @@ def build_answer(question: str, result: MatchResult, kb: KnowledgeBase) -> Answe
                 + "; ".join(f"{o.name} ({o.origin})" for o in others)
                 + ". Name the product if you meant one of those."
             )
-    related = ()
+    related: tuple[RelatedRef, ...] = ()
     if primary is not None:
         related = tuple(RelatedRef(r, kb.entries[r].label) for r in primary.related if r in kb.entries)
     return Answer(

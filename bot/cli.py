@@ -119,7 +119,9 @@ def _handle_ask(args: argparse.Namespace, env: Environment, settings: Settings) 
 def _handle_shell(args: argparse.Namespace, env: Environment, settings: Settings) -> int:
     from bot import ask
 
-    return ask.run_shell(env.stdin, env.stdout, env.stderr, settings, color=_use_color(args, env), prompt=env.stdin_isatty)
+    return ask.run_shell(
+        env.stdin, env.stdout, env.stderr, settings, color=_use_color(args, env), prompt=env.stdin_isatty
+    )
 
 
 def _handle_kb(args: argparse.Namespace, env: Environment, settings: Settings) -> int:
@@ -169,7 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks for unexpected errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for command in COMMANDS:
-        p = sub.add_parser(command.name, help=command.help, description=command.help, epilog=f"example: {command.example}")
+        p = sub.add_parser(
+            command.name, help=command.help, description=command.help, epilog=f"example: {command.example}"
+        )
         command.configure(p)
         p.set_defaults(handler=command.handler)
     return parser

@@ -1,8 +1,8 @@
 """The exception tree; the CLI catches HttpcodeError once and maps it to an exit code.
 
-    HttpcodeError                 base
-    ├── ConfigError(problems)     bad environment or arguments at start-up; exit 2
-    └── KnowledgeError(findings)  the knowledge base failed validation; exit 1
+HttpcodeError                 base
+├── ConfigError(problems)     bad environment or arguments at start-up; exit 2
+└── KnowledgeError(findings)  the knowledge base failed validation; exit 1
 """
 
 from __future__ import annotations

@@ -43,12 +43,12 @@ def run_check(
         raise ConfigError([f"knowledge folder not found: {root}"])
     if not paths or all(_inside(p, root) for p in paths):
         wanted = {str(f.resolve()) for f in knowledge_files(list(paths))} if paths else None
-        parsed, findings = check_paths([root], base=root.parent)
+        _, findings = check_paths([root], base=root.parent)
         if wanted is not None:
             findings = [f for f in findings if str((root.parent / f.path).resolve()) in wanted]
         checked = len(wanted) if wanted is not None else len(knowledge_files([root]))
     else:
-        parsed, findings = check_paths(list(paths))
+        _, findings = check_paths(list(paths))
         checked = len(knowledge_files(list(paths)))
     findings = [f for f in findings if f.code not in (ignore or set())]
     if as_json:

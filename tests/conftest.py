@@ -59,7 +59,9 @@ class CliResult:
 def run_cli(tmp_path: Path) -> Iterator[object]:
     """Run `python -m bot ARGS` as a real subprocess with a private cache directory."""
 
-    def run(args: Sequence[str], *, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 120) -> CliResult:
+    def run(
+        args: Sequence[str], *, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 120
+    ) -> CliResult:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HTTPCODE_"))}
         full_env["HTTPCODE_CACHE_DIR"] = str(tmp_path / "cache")
         full_env.pop("NO_COLOR", None)

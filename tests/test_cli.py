@@ -158,7 +158,9 @@ def test_every_subcommand_has_help_with_example_and_readme_mention(run_cli, comm
 
 
 def test_cli_does_not_import_slack(run_cli) -> None:  # type: ignore[no-untyped-def]
-    code = "import sys, bot.cli; bot.cli.main(['ask', '403'], bot.cli.Environment()); print('slack_bolt' in sys.modules)"
+    code = (
+        "import sys, bot.cli; bot.cli.main(['ask', '403'], bot.cli.Environment()); print('slack_bolt' in sys.modules)"
+    )
     import subprocess
     import sys
 

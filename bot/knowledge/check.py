@@ -167,7 +167,7 @@ class _FileChecker:
 
     def _kind(self, data: dict[str, Any]) -> Kind | None:
         try:
-            return Kind(data.get("kind"))
+            return Kind(str(data.get("kind")))
         except ValueError:
             return None
 
@@ -189,7 +189,7 @@ class _FileChecker:
         if value is None or not _type_ok(value, spec.type):
             self.add("KB005", path, f"must be {TYPE_WORDS[spec.type]}")
             return
-        if spec.type == "str" and not str(value).strip() or spec.type in ("strlist", "maplist") and not value:
+        if (spec.type == "str" and not str(value).strip()) or (spec.type in ("strlist", "maplist") and not value):
             if path != ("references",):  # an empty reference list is KB104's finding
                 self.add("KB105", path, "empty; leave the field out instead")
             return
@@ -270,18 +270,22 @@ def _cross_file(files: Sequence[ParsedFile]) -> list[Finding]:
         entry_id = str(parsed.data.get("id", parsed.stem))
         if entry_id in by_id:
             other = by_id[entry_id].display
-            findings.append(Finding(parsed.display, parsed.line("id"), "KB201", entry_id, "id", f"duplicate id; also in {other}"))
+            findings.append(
+                Finding(parsed.display, parsed.line("id"), "KB201", entry_id, "id", f"duplicate id; also in {other}")
+            )
         else:
             by_id[entry_id] = parsed
     names: dict[tuple[str, str], list[tuple[ParsedFile, str, str]]] = defaultdict(list)
     for parsed in files:
         data = parsed.data
         entry_id = str(data.get("id", parsed.stem))
-        for field_name, path in _reference_paths(data):
+        for path in _reference_paths(data):
             target = str(_get(data, path))
             if target not in by_id:
                 findings.append(
-                    Finding(parsed.display, parsed.line(*path), "KB203", entry_id, _fmt(path), f"unknown entry {target!r}")
+                    Finding(
+                        parsed.display, parsed.line(*path), "KB203", entry_id, _fmt(path), f"unknown entry {target!r}"
+                    )
                 )
         for index, other in enumerate(data.get("collides_with") or ()):
             other_data = by_id.get(str(other))
@@ -321,16 +325,17 @@ def _get(data: Mapping[str, Any], path: tuple[str | int, ...]) -> Any:
     return value
 
 
-def _reference_paths(data: Mapping[str, Any]) -> Iterable[tuple[str, tuple[str | int, ...]]]:
+def _reference_paths(data: Mapping[str, Any]) -> Iterable[tuple[str | int, ...]]:
+    """Key paths of every field that names another entry."""
     for index, _ in enumerate(data.get("related") or ()):
-        yield "related", ("related", index)
+        yield ("related", index)
     for index, _ in enumerate(data.get("collides_with") or ()):
-        yield "collides_with", ("collides_with", index)
+        yield ("collides_with", index)
     for index, item in enumerate(data.get("compare") or ()):
         if isinstance(item, dict) and "with" in item:
-            yield "compare", ("compare", index, "with")
+            yield ("compare", index, "with")
     if data.get("parent") is not None:
-        yield "parent", ("parent",)
+        yield ("parent",)
 
 
 def knowledge_files(paths: Sequence[Path]) -> list[Path]:
@@ -365,8 +370,8 @@ def check_paths(
     for (parsed, index, _), problem in zip(shell, check_shell_snippets([c for _, _, c in shell]), strict=True):
         if problem:
             entry = str(parsed.data.get("id", parsed.stem))
-            path = ("snippets", index, "code")
-            findings.append(Finding(parsed.display, parsed.line(*path), "KB103", entry, _fmt(path), problem))
+            key: tuple[str | int, ...] = ("snippets", index, "code")
+            findings.append(Finding(parsed.display, parsed.line(*key), "KB103", entry, _fmt(key), problem))
     if cross_file:
         findings.extend(_cross_file(valid))
     return valid, sorted(findings)

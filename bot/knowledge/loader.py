@@ -93,4 +93,3 @@ def _write_cache(cache_dir: Path, cache_file: Path, kb: KnowledgeBase) -> None:
         os.replace(tmp, cache_file)
     except OSError as exc:  # a read-only home still answers, just without the cache
         log.info("knowledge cache not written (%s): %s", cache_dir, exc)
-

@@ -36,7 +36,9 @@ NOT_CODE_BEFORE = frozenset(
     invoice bug""".split()
 )  # fmt: skip
 # Words before a number that make it a quantity, unless a status word follows ("about 499 status").
-APPROXIMATE_BEFORE = frozenset("top first last over under about around approx approximately nearly almost least most than".split())
+APPROXIMATE_BEFORE = frozenset(
+    "top first last over under about around approx approximately nearly almost least most than".split()
+)
 # Units and nouns right after a number that make it a quantity.
 NOT_CODE_AFTER = frozenset(
     """ms msec msecs millisecond milliseconds s sec secs second seconds min mins minute minutes h hr hrs hour hours
@@ -45,6 +47,7 @@ NOT_CODE_AFTER = frozenset(
     characters chars words pages requests req reqs calls connections conns clients threads workers pods nodes
     instances servers machines tokens dollars usd eur euros gbp percent pct x times per""".split()
 )  # fmt: skip
+SIGILS = ("$", "#", "€", "£", "¥", "@", "~", "+", "-", "/", "\\")
 ARTICLES = frozenset("a an the this that these those some any".split())
 NEGATING_WORDS = frozenset("expected expecting expect instead should rather not except other than want wanted".split())
 
@@ -68,14 +71,12 @@ class CodeMention:
 
 def _word_before(text: str, start: int) -> tuple[str, str]:
     """The word before position `start` and the characters between it and the number."""
-    left = text[:start]
-    match = None
-    for match in _WORD.finditer(left[-40:]):
-        pass
-    if match is None:
+    left = text[max(0, start - 40) : start]
+    words = list(_WORD.finditer(left))
+    if not words:
         return "", left[-3:]
-    gap = left[-40:][match.end() :]
-    return match.group(0).lower(), gap
+    last = words[-1]
+    return last.group(0).lower(), left[last.end() :]
 
 
 def _words_before(text: str, start: int, n: int) -> list[str]:
@@ -96,51 +97,50 @@ def _is_hostlike(text: str, colon: int) -> bool:
     """True when the characters before a `:` look like a host, IP, path or file (a port or line)."""
     left = text[:colon]
     token = re.split(r"[\s\"'(\[<=,]", left)[-1] if left else ""
-    if not token:
-        return False
-    if token.lower().rstrip(":") in CODE_WORDS:
-        return False
-    return True
+    return bool(token) and token.lower().rstrip(":") not in CODE_WORDS
+
+
+def _after_http_version(text: str, start: int) -> bool:
+    return re.search(r"http/\d(\.\d)?\s*$", text[:start].lower()) is not None
+
+
+def _looks_like_something_else(text: str, start: int, end: int) -> bool:
+    """True when the surroundings say the number is a port, size, duration, count, money or reference."""
+    before_word, gap_before = _word_before(text, start)
+    after_word, gap_after = _word_after(text, end)
+    before = gap_before.strip()
+    glued_plural = gap_after == "" and after_word == "s"  # "502s" stays a code
+    checks = (
+        # Glued to letters on the left (L403, abc403) unless the letters say "code" (HTTP403, ERR_401).
+        gap_before == "" and bool(before_word) and before_word.rstrip("_") not in CODE_WORDS,
+        gap_before.endswith(":") and not gap_before.endswith(" :") and _is_hostlike(text, start - 1),
+        before.endswith(SIGILS) and not _after_http_version(text, start),  # $500, #404, /items/404
+        before.endswith("(") and gap_after.startswith(":"),  # errno in a log line: (111: Connection refused)
+        gap_after.startswith(("%", "/", "°", "×", "-"))
+        and not gap_after.startswith("- ")
+        and not re.match(r"[-/]\s*(?:[1-5]\d\d|[a-z])", text[end : end + 6].lower()),  # 50%, 500/sec
+        gap_after.startswith(",") and re.match(r",\d", text[end : end + 2]) is not None,  # 500,000
+        gap_after == "" and bool(after_word) and not glued_plural,  # 500ms, 300x250, 403abc
+        after_word in NOT_CODE_AFTER and gap_after.strip() == "" and not glued_plural,  # 500 ms, 300 users
+        before_word in NOT_CODE_BEFORE and before in ("", ":", "#", "=", "no", "no."),  # line 403, port 500
+        before_word in APPROXIMATE_BEFORE and before == "" and after_word not in AFTER_CODE_WORDS,  # over 500
+    )
+    return any(checks)
 
 
 def _strength(text: str, start: int, end: int, number: str) -> float | None:
     """None when the number is not a status code; else a strength in (0, 1]."""
-    before_word, gap_before = _word_before(text, start)
-    after_word, gap_after = _word_after(text, end)
-    gap_before_stripped = gap_before.strip()
-    # Glued to letters on the left (L403, abc403) unless the letters say "code" (HTTP403, ERR_401).
-    if gap_before == "" and before_word and before_word.rstrip("_") not in CODE_WORDS:
+    if _looks_like_something_else(text, start, end):
         return None
-    if gap_before.endswith(":") and not gap_before.endswith(" :") and _is_hostlike(text, start - 1):
-        return None  # host:port, file.py:403
-    if gap_before_stripped.endswith(("$", "#", "€", "£", "¥", "@", "~", "+", "-", "/", "\\")):
-        if not re.search(r"http/\d(\.\d)?\s*$", text[:start].lower()):
-            return None  # money, issue refs, signs, paths (HTTP/1.1 403 is fine)
-    if gap_before_stripped.endswith("(") and gap_after.startswith(":"):
-        return None  # errno inside a log line: (111: Connection refused)
-    if gap_after.startswith(("%", "/", "°", "×", "-")) and not gap_after.startswith("- "):
-        if not re.match(r"[-/]\s*(?:[1-5]\d\d|[a-z])", text[end : end + 6].lower()):
-            return None  # 50%, 500/sec, 300x250, 500-600 ranges of sizes
-    if gap_after.startswith(",") and re.match(r",\d", text[end : end + 2]):
-        return None  # 500,000
-    if gap_after == "" and after_word and after_word != "s":
-        return None  # 500ms, 300x250, 403abc (a plural 502s stays a code)
-    if after_word in NOT_CODE_AFTER and gap_after.strip() == "" and not (gap_after == "" and after_word == "s"):
-        return None  # 500 ms, 300 users (but a glued plural 502s stays a code)
-    if before_word in NOT_CODE_BEFORE and gap_before_stripped in ("", ":", "#", "=", "no", "no."):
-        return None  # line 403, port 500, version 404
-    if before_word in APPROXIMATE_BEFORE and gap_before_stripped == "" and after_word not in AFTER_CODE_WORDS:
-        return None  # over 500, about 300
-    strength = 0.85
+    before_word, gap_before = _word_before(text, start)
+    after_word, _ = _word_after(text, end)
     if before_word in ARTICLES and gap_before.strip() == "":
         before_word = (_words_before(text, start, 2) or [""])[0]  # "sends a 408" reads like "sends 408"
-    if before_word in CODE_WORDS or re.search(r"http/\d(\.\d)?\s*$", text[:start].lower()):
-        strength = 0.97
-    if after_word in AFTER_CODE_WORDS or (gap_after.startswith("s") and not after_word):
-        strength = 0.97
     if text.strip() == number:
-        strength = 0.99
-    return strength
+        return 0.99
+    if before_word in CODE_WORDS or _after_http_version(text, start) or after_word in AFTER_CODE_WORDS:
+        return 0.97
+    return 0.85
 
 
 def find_codes(text: str) -> list[CodeMention]:
@@ -149,9 +149,9 @@ def find_codes(text: str) -> list[CodeMention]:
     for match in _NUMBER.finditer(text):
         number, sub = match.group(1), match.group(2)
         value = int(number)
-        if number != "000" and not 100 <= value <= 599:
-            if not (600 <= value <= 999 and _has_context(text, match.start())):
-                continue
+        in_range = number == "000" or 100 <= value <= 599
+        if not in_range and not (600 <= value <= 999 and _has_context(text, match.start())):
+            continue
         end = match.end() if sub else match.end(1)
         if sub and re.match(r"\.\d", text[match.end() : match.end() + 2]):
             continue  # a version or address: 200.100.50.25

@@ -53,6 +53,8 @@ class PhraseHit:
     score: float
     phrase: str
     corrected: bool
+    tokens: tuple[str, ...] = ()
+    complete: bool = False  # every token of the phrase is in the query
 
 
 class PhraseIndex:
@@ -138,12 +140,16 @@ class PhraseIndex:
             old = best.get(phrase.entry)
             if old is None or score > old.score:
                 hit_corrected = any(t in corrected for t in phrase.tokens)
-                best[phrase.entry] = PhraseHit(phrase.entry, score, phrase.text, hit_corrected)
+                complete = all(t in positions for t in phrase.tokens)
+                best[phrase.entry] = PhraseHit(phrase.entry, score, phrase.text, hit_corrected, phrase.tokens, complete)
             extra[phrase.entry] += 1
-        return {
-            entry: PhraseHit(hit.entry, min(0.98, hit.score + 0.01 * (extra[entry] - 1)), hit.phrase, hit.corrected)
-            for entry, hit in best.items()
-        }
+        out = {}
+        for entry, hit in best.items():
+            score = hit.score + 0.01 * min(3, extra[entry] - 1)  # more evidence, a little more sure
+            if any(_inside(hit.tokens, o.tokens) for o in best.values() if o is not hit and o.complete):
+                score *= 0.85  # "connection refused" inside nginx's "connect() failed (111: Connection refused) ..."
+            out[entry] = PhraseHit(hit.entry, min(0.98, score), hit.phrase, hit.corrected, hit.tokens, hit.complete)
+        return out
 
     def _score(
         self,
@@ -185,8 +191,8 @@ class PhraseIndex:
         return max(whole, part, near)
 
     def mentioned_vendor(self, entry_id: str, query_tokens: Iterable[str]) -> bool:
-        words = self.vendor_words.get(entry_id)
-        return bool(words) and not words.isdisjoint(query_tokens)
+        words = self.vendor_words.get(entry_id, frozenset())
+        return not words.isdisjoint(query_tokens)
 
 
 def _phrase_texts(entry: Entry) -> Iterable[tuple[str, str]]:
@@ -214,11 +220,15 @@ def _contiguous(seq: Sequence[str], toks: Sequence[str]) -> bool:
     n = len(toks)
     if n == 1:
         return True
-    first = toks[0]
-    for i, token in enumerate(seq):
-        if token == first and tuple(seq[i : i + n]) == tuple(toks):
-            return True
-    return False
+    return any(tuple(seq[i : i + n]) == tuple(toks) for i in range(len(seq) - n + 1))
+
+
+def _inside(short: Sequence[str], long: Sequence[str]) -> bool:
+    """True when `short` stands contiguously inside the longer phrase `long`."""
+    n = len(short)
+    if n >= len(long):
+        return False
+    return any(tuple(long[i : i + n]) == tuple(short) for i in range(len(long) - n + 1))
 
 
 def _longest_run(toks: Sequence[str], positions: dict[str, list[int]], idf: dict[str, float]) -> tuple[int, float]:

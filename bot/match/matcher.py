@@ -15,10 +15,6 @@ from bot.match.codes import CodeMention, find_codes
 from bot.match.index import PhraseHit, PhraseIndex
 from bot.match.text import tokens
 
-
-def hit_tokens(hit: PhraseHit) -> list[str]:
-    return tokens(hit.phrase)
-
 CONFIDENT = 0.6
 SUGGEST = 0.35
 MAX_MATCHES = 5
@@ -191,12 +187,12 @@ class Matcher:
         ordered = self._pick(entries, query, hits)
         best = ordered[0]
         others = ordered[1:]
-        named = self.index.mentioned_vendor(best.id, query)
-        if best.kind is Kind.VENDOR and others and not named and best.id not in hits:
+        vendor_named = self.index.mentioned_vendor(best.id, query)
+        if best.kind is Kind.VENDOR and others and not vendor_named and best.id not in hits:
             strength *= 0.85  # several vendors use this number and the text names none
         boost = 0.02 if best.id in hits else 0.0
         candidate = _Candidate(best, min(0.99, strength + boost), "code", position)
-        if best.kind is Kind.VENDOR or named:
+        if best.kind is Kind.VENDOR or vendor_named:
             candidate.alternatives = [e for e in others if e.kind is Kind.VENDOR or e.kind is Kind.STATUS][:3]
         self._put(found, candidate)
 
@@ -217,7 +213,7 @@ class Matcher:
 
     def _add_fallback(self, mention: CodeMention, strength: float, position: int, found: dict[str, _Candidate]) -> None:
         """An unregistered code with a clear status context answers with its class (RFC 9110 §15)."""
-        if strength < 0.95 or not mention.code[0] in "12345":
+        if strength < 0.95 or mention.code[0] not in "12345":
             return
         cls = self.kb.get(f"class-{mention.code[0]}xx")
         if cls is not None:
@@ -227,11 +223,14 @@ class Matcher:
     def _add_phrase(self, hit: PhraseHit, query: list[str], found: dict[str, _Candidate]) -> None:
         entry = self.kb.entries[hit.entry]
         score = hit.score * (0.9 if hit.corrected else 1.0)
-        if entry.kind is Kind.VENDOR and not self.index.mentioned_vendor(entry.id, query):
-            # A vendor's generic wording ("Access denied") is weaker evidence than the
-            # registry's, unless the text names the vendor or the phrase is its own error text.
-            if not self.index.vendor_words.get(entry.id, frozenset()) & set(hit_tokens(hit)):
-                score *= 0.9
+        # A vendor's generic wording ("Access denied") is weaker evidence than the registry's,
+        # unless the text names the vendor or the phrase is the vendor's own error text.
+        if (
+            entry.kind is Kind.VENDOR
+            and not self.index.mentioned_vendor(entry.id, query)
+            and not self.index.vendor_words.get(entry.id, frozenset()) & set(tokens(hit.phrase))
+        ):
+            score *= 0.9
         if entry.id in found:
             existing = found[entry.id]
             existing.score = min(0.99, max(existing.score, score) + 0.01)

@@ -41,7 +41,12 @@ def singular(token: str) -> str:
         return token[:-3] + "y"
     if len(token) > 7 and token.endswith("ly"):
         return token[:-2]
-    if len(token) > 4 and token.endswith("s") and not token.endswith(("ss", "us", "is", "ous")) and token not in _KEEP_S:
+    if (
+        len(token) > 4
+        and token.endswith("s")
+        and not token.endswith(("ss", "us", "is", "ous"))
+        and token not in _KEEP_S
+    ):
         return token[:-1]
     return token
 

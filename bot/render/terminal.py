@@ -127,8 +127,10 @@ def render_answer(answer: Answer, *, color: bool = False, width: int = 100) -> s
         lines.append(style.heading("I'm not sure. Did you mean:"))
         for suggestion in answer.suggestions:
             code = f"{suggestion.code} " if suggestion.code else ""
-            lines.append(f"  • {code}{suggestion.name}  " + style.dim(f"(httpcode ask {suggestion.code or suggestion.entry})"))
-        lines += [""] + _para(answer.how_to_ask or "", width)
+            lines.append(
+                f"  • {code}{suggestion.name}  " + style.dim(f"(httpcode ask {suggestion.code or suggestion.entry})")
+            )
+        lines += ["", *_para(answer.how_to_ask or "", width)]
         return "\n".join(lines) + "\n"
     for note in answer.notes:
         lines += [style.warn(line) for line in _para(note, width)]
