@@ -45,6 +45,7 @@ class Answer:
     suggestions: tuple[Match, ...]
     entries: tuple[Entry, ...]  # one per match, same order
     related: tuple[RelatedRef, ...]  # for the primary entry
+    compared: tuple[RelatedRef, ...]  # the primary entry's `compare` targets, labelled
     notes: tuple[str, ...]
     how_to_ask: str | None
 
@@ -68,6 +69,7 @@ class Answer:
             "how_to_ask": self.how_to_ask,
             "entries": [entry_to_dict(e) for e in self.entries],
             "related": [{"id": r.id, "label": r.label} for r in self.related],
+            "compared": [{"id": r.id, "label": r.label} for r in self.compared],
         }
 
 
@@ -138,8 +140,12 @@ def build_answer(question: str, result: MatchResult, kb: KnowledgeBase) -> Answe
                 + ". Name the product if you meant one of those."
             )
     related: tuple[RelatedRef, ...] = ()
+    compared: tuple[RelatedRef, ...] = ()
     if primary is not None:
         related = tuple(RelatedRef(r, kb.entries[r].label) for r in primary.related if r in kb.entries)
+        compared = tuple(
+            RelatedRef(c.other, kb.entries[c.other].label) for c in primary.compare if c.other in kb.entries
+        )
     return Answer(
         question=question,
         status=status,
@@ -147,6 +153,7 @@ def build_answer(question: str, result: MatchResult, kb: KnowledgeBase) -> Answe
         suggestions=result.suggestions,
         entries=entries,
         related=related,
+        compared=compared,
         notes=tuple(notes),
         how_to_ask=None if status is AnswerStatus.ANSWERED else HOW_TO_ASK,
     )

@@ -13,13 +13,15 @@ from bot.render.terminal import render_answer
 EMPTY_LINE = json.dumps({"matches": [], "suggestions": [], "confident": False})
 
 
-def run_one(question: str, stdout: TextIO, settings: Settings, *, as_json: bool, color: bool) -> int:
+def run_one(
+    question: str, stdout: TextIO, settings: Settings, *, as_json: bool, color: bool, full: bool = False
+) -> int:
     answerer = Answerer.from_settings(settings)
     answer = answerer.answer(question)
     if as_json:
         stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
     else:
-        stdout.write(render_answer(answer, color=color))
+        stdout.write(render_answer(answer, color=color, full=full))
     stdout.flush()
     return 0 if answer.status is AnswerStatus.ANSWERED else 1
 

@@ -75,6 +75,7 @@ class Command:
 def _configure_ask(p: argparse.ArgumentParser) -> None:
     p.add_argument("question", nargs="*", help="the question, status code or error text")
     p.add_argument("--json", action="store_true", help="print the answer model as one JSON document")
+    p.add_argument("--full", action="store_true", help="show every cause, step, snippet and header clue")
     p.add_argument(
         "--batch",
         action="store_true",
@@ -113,7 +114,7 @@ def _handle_ask(args: argparse.Namespace, env: Environment, settings: Settings) 
         question = env.stdin.read().strip()
     if not question:
         raise _UsageError('ask needs a question, e.g. httpcode ask "why am I getting 403"')
-    return ask.run_one(question, env.stdout, settings, as_json=args.json, color=_use_color(args, env))
+    return ask.run_one(question, env.stdout, settings, as_json=args.json, color=_use_color(args, env), full=args.full)
 
 
 def _handle_shell(args: argparse.Namespace, env: Environment, settings: Settings) -> int:

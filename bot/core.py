@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.answer import Answer, build_answer
 from bot.config import Settings
-from bot.knowledge.loader import load_knowledge
+from bot.knowledge.loader import load_compiled
 from bot.knowledge.model import KnowledgeBase
 from bot.match.matcher import Matcher, MatchResult
 
@@ -23,11 +23,17 @@ class Answerer:
     @classmethod
     def from_settings(cls, settings: Settings) -> Answerer:
         """Load (or read from cache) and validate the knowledge base; raises KnowledgeError if invalid."""
-        kb = load_knowledge(settings.knowledge_dir, settings.cache_dir, use_cache=settings.use_cache)
-        return cls(kb, Matcher(kb))
+        return load_compiled(
+            settings.knowledge_dir, settings.cache_dir, _compile, Answerer, use_cache=settings.use_cache
+        )
 
     def match(self, question: str) -> MatchResult:
         return self.matcher.match(question)
 
     def answer(self, question: str) -> Answer:
         return build_answer(question, self.matcher.match(question), self.kb)
+
+
+def _compile(kb: KnowledgeBase) -> Answerer:
+    """What the cache holds: the entries and the matcher's index, ready to answer."""
+    return Answerer(kb, Matcher(kb))

@@ -14,7 +14,8 @@ from typing import TextIO
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.knowledge.check import check_paths, knowledge_files
+from bot.knowledge.check import check_paths
+from bot.knowledge.files import knowledge_files
 from bot.knowledge.loader import default_root
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from bot.errors import Finding
+from bot.knowledge.files import knowledge_files
 from bot.knowledge.schema import (
     ALL_KINDS,
     ENTRY_FIELDS,
@@ -48,6 +49,8 @@ RULES: dict[str, str] = {
     "KB203": "every related, compare.with, parent and collides_with id exists",
     "KB204": "collides_with is declared on both sides",
 }
+
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same rules, 20x faster
 
 CODE_PATTERNS: dict[Kind, re.Pattern[str]] = {
     Kind.STATUS: re.compile(r"[1-5]\d\d"),
@@ -93,8 +96,8 @@ def parse_file(path: Path, display: str) -> tuple[ParsedFile | None, list[Findin
     stem = path.name.removesuffix(".yml").removesuffix(".yaml")
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=SAFE_LOADER)
+        data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -336,17 +339,6 @@ def _reference_paths(data: Mapping[str, Any]) -> Iterable[tuple[str | int, ...]]
             yield ("compare", index, "with")
     if data.get("parent") is not None:
         yield ("parent",)
-
-
-def knowledge_files(paths: Sequence[Path]) -> list[Path]:
-    """Every .yml file under the given files or folders, sorted, README and hidden files aside."""
-    found: set[Path] = set()
-    for path in paths:
-        if path.is_dir():
-            found.update(p for p in path.rglob("*.yml") if not any(part.startswith(".") for part in p.parts))
-        else:
-            found.add(path)
-    return sorted(found)
 
 
 def check_paths(

@@ -14,8 +14,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz, process
-
 from bot.knowledge.model import Entry, KnowledgeBase
 from bot.knowledge.schema import Kind
 from bot.match.text import tokens
@@ -102,6 +100,8 @@ class PhraseIndex:
         cached = self._corrections.get(token, "")
         if cached != "":
             return cached
+        from rapidfuzz import fuzz, process  # only when a word is unknown: `ask 403` never pays for it
+
         bucket = [t for t in self.buckets.get(token[0], ()) if abs(len(t) - len(token)) <= 2]
         cutoff = 86 if len(token) <= 6 else 82
         best = process.extractOne(token, bucket, scorer=fuzz.ratio, score_cutoff=cutoff) if bucket else None

@@ -12,9 +12,20 @@ from dataclasses import dataclass
 from bot.answer import Answer, AnswerStatus
 from bot.knowledge.model import Entry
 
-MAX_CAUSES = 5
-MAX_STEPS = 6
-MAX_SNIPPETS = 3
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much of an entry to show: the short view fits a screen, the full view shows everything."""
+
+    causes: int
+    steps: int
+    snippets: int
+    compare: int
+    who_sends: bool
+
+
+SHORT = Limits(causes=4, steps=5, snippets=2, compare=3, who_sends=False)
+FULL = Limits(causes=99, steps=99, snippets=99, compare=99, who_sends=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +74,22 @@ def _origin_line(entry: Entry) -> str:
     return " · ".join(parts)
 
 
-def render_entry(entry: Entry, style: Style, width: int) -> list[str]:
-    """The full view of one entry."""
+def render_entry(
+    entry: Entry, style: Style, width: int, limits: Limits = FULL, labels: dict[str, str] | None = None
+) -> list[str]:
+    """One entry in reading order: meaning, causes, checklist, snippets, then comparisons and retry."""
+    lines = _meaning(entry, style, width)
+    lines += _causes(entry, style, width, limits)
+    lines += _checklist(entry, style, width, limits)
+    lines += _snippets(entry, style, limits)
+    lines += _compare_and_retry(entry, style, width, limits, labels or {})
+    if limits.who_sends:
+        lines += _who_sends(entry, style, width)
+    lines += ["", style.dim("References: " + "; ".join(entry.references))]
+    return lines
+
+
+def _meaning(entry: Entry, style: Style, width: int) -> list[str]:
     lines = [style.title(entry.label)]
     origin = _origin_line(entry)
     if origin:
@@ -72,29 +97,60 @@ def render_entry(entry: Entry, style: Style, width: int) -> list[str]:
     lines += _para(entry.summary, width)
     if entry.deprecated:
         lines += _para(f"Deprecated: {entry.deprecated}", width)
-    lines.append("")
-    lines += _para(entry.explanation, width)
-    if entry.causes:
-        lines += ["", style.heading("Likely causes")]
-        for number, cause in enumerate(entry.causes[:MAX_CAUSES], start=1):
-            lines += _para(cause.cause, width, "     ", f"  {number}. ")
-            lines += _para(cause.confirm, width, "              ", "     confirm: ")
-            lines += _para(cause.fix, width, "              ", "     fix:     ")
-        if len(entry.causes) > MAX_CAUSES:
-            lines.append(style.dim(f"  … {len(entry.causes) - MAX_CAUSES} more in the JSON view (--json)"))
+    return [*lines, "", *_para(entry.explanation, width)]
+
+
+def _causes(entry: Entry, style: Style, width: int, limits: Limits) -> list[str]:
+    if not entry.causes:
+        return []
+    lines = ["", style.heading("Likely causes")]
+    for number, cause in enumerate(entry.causes[: limits.causes], start=1):
+        lines += _para(cause.cause, width, "     ", f"  {number}. ")
+        lines += _para(cause.confirm, width, "              ", "     confirm: ")
+        lines += _para(cause.fix, width, "              ", "     fix:     ")
+    if len(entry.causes) > limits.causes:
+        lines.append(style.dim(f"  … {len(entry.causes) - limits.causes} more causes (--full)"))
+    return lines
+
+
+def _checklist(entry: Entry, style: Style, width: int, limits: Limits) -> list[str]:
+    lines: list[str] = []
     for side, steps in (("client", entry.checklist.client), ("server", entry.checklist.server)):
         if steps:
             lines += ["", style.heading(f"Checklist, {side} side")]
-            for number, step in enumerate(steps[:MAX_STEPS], start=1):
+            for number, step in enumerate(steps[: limits.steps], start=1):
                 lines += _para(step, width, "     ", f"  {number}. ")
+            if len(steps) > limits.steps:
+                lines.append(style.dim(f"  … {len(steps) - limits.steps} more steps (--full)"))
+    return lines
+
+
+def _snippets(entry: Entry, style: Style, limits: Limits) -> list[str]:
+    lines: list[str] = []
+    for snippet in entry.snippets[: limits.snippets]:
+        lines += ["", style.heading(snippet.title) + style.dim(f"  [{snippet.lang}, {snippet.purpose}]")]
+        lines += [style.code("    " + line) if line else "" for line in snippet.code.splitlines()]
+    if len(entry.snippets) > limits.snippets:
+        lines.append(style.dim(f"  … {len(entry.snippets) - limits.snippets} more snippets (--full)"))
+    return lines
+
+
+def _compare_and_retry(entry: Entry, style: Style, width: int, limits: Limits, labels: dict[str, str]) -> list[str]:
+    lines: list[str] = []
     if entry.compare:
         lines += ["", style.heading("Compare")]
-        for comparison in entry.compare:
-            lines += _para(comparison.rule, width, "    ", f"  {comparison.other}: ")
+        for comparison in entry.compare[: limits.compare]:
+            other = labels.get(comparison.other, comparison.other)
+            lines += _para(comparison.rule, width, "    ", f"  vs {other}: ")
     if entry.retry is not None:
         retry_after = " Honour Retry-After." if entry.retry.retry_after else ""
         lines += ["", style.heading("Retry: ") + entry.retry.verdict]
         lines += _para(entry.retry.why + retry_after, width, "  ")
+    return lines
+
+
+def _who_sends(entry: Entry, style: Style, width: int) -> list[str]:
+    lines: list[str] = []
     if entry.who_sends:
         lines += ["", style.heading("Who sends it")]
         for who in entry.who_sends:
@@ -103,17 +159,11 @@ def render_entry(entry: Entry, style: Style, width: int) -> list[str]:
         lines += ["", style.heading("Headers that matter")]
         for header in entry.headers:
             lines += _para(header.note, width, "    ", f"  {header.name}: ")
-    for snippet in entry.snippets[:MAX_SNIPPETS]:
-        lines += ["", style.heading(f"{snippet.title}") + style.dim(f"  [{snippet.lang}, {snippet.purpose}]")]
-        lines += [style.code("    " + line) if line else "" for line in snippet.code.splitlines()]
-    if len(entry.snippets) > MAX_SNIPPETS:
-        lines.append(style.dim(f"  … {len(entry.snippets) - MAX_SNIPPETS} more snippets in the JSON view (--json)"))
-    lines += ["", style.dim("References: " + "; ".join(entry.references))]
     return lines
 
 
-def render_answer(answer: Answer, *, color: bool = False, width: int = 100) -> str:
-    """The whole answer as text ending in a newline."""
+def render_answer(answer: Answer, *, color: bool = False, width: int = 100, full: bool = False) -> str:
+    """The whole answer as text ending in a newline; `full` shows every cause, snippet and clue."""
     style = Style(color)
     lines: list[str] = []
     if answer.status is AnswerStatus.EMPTY:
@@ -137,7 +187,8 @@ def render_answer(answer: Answer, *, color: bool = False, width: int = 100) -> s
     if answer.notes:
         lines.append("")
     primary = answer.entries[0]
-    lines += render_entry(primary, style, width)
+    labels = {ref.id: ref.label for ref in answer.related + answer.compared}
+    lines += render_entry(primary, style, width, FULL if full else SHORT, labels)
     if answer.related:
         lines += ["", style.heading("Related: ") + " · ".join(r.label for r in answer.related)]
     if len(answer.entries) > 1:

@@ -35,7 +35,7 @@ def test_invalid_base_is_refused_with_checker_lines(tmp_path: Path) -> None:
         load_knowledge(FAILING / "KB203", tmp_path / "cache")
     assert [f.code for f in caught.value.findings] == ["KB203"]
     assert "KB203 404.related[0]: unknown entry '410'" in str(caught.value)
-    assert not list((tmp_path / "cache").glob("kb-*.pickle")), "an invalid base must never be cached"
+    assert not list((tmp_path / "cache").glob("*.pickle")), "an invalid base must never be cached"
 
 
 def test_missing_folder_is_a_config_error(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_cache_hit_skips_building(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     shutil.copytree(MINI_KB, kb_dir)
     cache = tmp_path / "cache"
     first = load_knowledge(kb_dir, cache)
-    assert len(list(cache.glob("kb-*.pickle"))) == 1
+    assert len(list(cache.glob("*.pickle"))) == 1
 
     def fail(root: Path) -> None:
         raise AssertionError("cache should have been used")
@@ -67,7 +67,7 @@ def test_edited_file_misses_the_cache(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace("nothing at this URL", "no resource at this URL"))
     kb = load_knowledge(kb_dir, cache)
     assert "no resource at this URL" in kb.entries["404"].summary
-    assert len(list(cache.glob("kb-*.pickle"))) == 1, "stale cache files are removed"
+    assert len(list(cache.glob("*.pickle"))) == 1, "stale cache files are removed"
 
 
 def test_broken_edit_is_refused_even_with_a_warm_cache(tmp_path: Path) -> None:
@@ -86,7 +86,7 @@ def test_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
     shutil.copytree(MINI_KB, kb_dir)
     cache = tmp_path / "cache"
     load_knowledge(kb_dir, cache)
-    (cached,) = cache.glob("kb-*.pickle")
+    (cached,) = cache.glob("*.pickle")
     cached.write_bytes(b"not a pickle")
     kb = load_knowledge(kb_dir, cache)
     assert "403" in kb.entries

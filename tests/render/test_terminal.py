@@ -48,3 +48,13 @@ def test_lines_respect_width(mini_kb: KnowledgeBase) -> None:
     a = build_answer("403", Matcher(mini_kb).match("403"), mini_kb)
     prose = [line for line in render_answer(a, width=60).splitlines() if not line.startswith("    curl")]
     assert max(len(line) for line in prose) <= 60
+
+
+def test_full_view_adds_who_sends_and_short_view_marks_what_it_left_out(real_kb: KnowledgeBase) -> None:
+    a = build_answer("504", Matcher(real_kb).match("504"), real_kb)
+    short = render_answer(a)
+    full = render_answer(a, full=True)
+    assert "Who sends it" not in short and "Who sends it" in full
+    assert len(full) > len(short)
+    if len(a.entries[0].causes) > 4:
+        assert "more causes (--full)" in short
