@@ -8,12 +8,13 @@ and for an unknown question, how to ask.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
 from bot.knowledge.model import Entry, KnowledgeBase
 from bot.match.matcher import Match, MatchResult
+from bot.match.text import tokens
 
 
 class AnswerStatus(StrEnum):
@@ -114,6 +115,8 @@ def build_answer(question: str, result: MatchResult, kb: KnowledgeBase) -> Answe
     """Assemble the answer; never raises for an unknown or empty question."""
     question = question.strip()
     entries = tuple(kb.entries[m.entry] for m in result.matches if m.entry in kb.entries)
+    if entries:
+        entries = (causes_for_question(entries[0], question), *entries[1:])
     if not question:
         status = AnswerStatus.EMPTY
     elif entries:
@@ -157,3 +160,32 @@ def build_answer(question: str, result: MatchResult, kb: KnowledgeBase) -> Answe
         notes=tuple(notes),
         how_to_ask=None if status is AnswerStatus.ANSWERED else HOW_TO_ASK,
     )
+
+
+def causes_for_question(entry: Entry, question: str) -> Entry:
+    """The entry with the causes that share telling words with the question first ("S3 upload"
+    puts the object-store cause of 403 on top); the knowledge base's own order is kept otherwise.
+
+    A word tells only if it picks out few causes: words in the entry's name, or in more than a
+    third of its causes ("timed" for 504), say nothing about which cause it is.
+    """
+    if len(entry.causes) < 2:
+        return entry
+    cause_words = [set(tokens(f"{c.cause} {c.confirm}")) for c in entry.causes]
+    name_words = set(tokens(" ".join((entry.name, *entry.aliases))))
+    most = max(1, len(cause_words) // 3)
+    words = {
+        t
+        for t in tokens(question)
+        if not t.isdigit() and t not in name_words and sum(t in cw for cw in cause_words) <= most
+    }
+    if not words:
+        return entry
+
+    def overlap(index: int) -> int:
+        return len(words & cause_words[index])
+
+    order = sorted(range(len(entry.causes)), key=lambda i: -overlap(i))
+    if order == list(range(len(entry.causes))):
+        return entry
+    return replace(entry, causes=tuple(entry.causes[i] for i in order))

@@ -49,3 +49,13 @@ def test_to_dict_is_json_with_contract_keys(mini_kb: KnowledgeBase) -> None:
         assert 0.0 <= match["score"] <= 1.0
     assert data["entries"][0]["causes"][0]["confirm"]
     assert "aliases" not in data["entries"][0], "empty fields are left out"
+
+
+def test_causes_that_share_words_with_the_question_come_first(mini_kb: KnowledgeBase) -> None:
+    plain = answer(mini_kb, "403")
+    assert plain.primary is not None
+    assert plain.primary.causes[0].cause.startswith("The caller lacks the role")
+    files = answer(mini_kb, "403 on static files, permission denied in the error log")
+    assert files.primary is not None
+    assert files.primary.causes[0].cause == "Files unreadable by the server user"
+    assert len(files.primary.causes) == len(plain.primary.causes)
