@@ -168,3 +168,15 @@ def test_cli_does_not_import_slack(run_cli) -> None:  # type: ignore[no-untyped-
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env={**MINI, "PATH": ""}, check=False
     )
     assert out.stdout.strip().endswith("False"), out.stderr
+
+
+def test_kb_check_one_file_resolves_links_against_the_whole_base(run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(["kb", "check", "knowledge/status/403.yml"])
+    assert result.code == 0, result.stdout
+    assert "checked 1 files: 0 problems" in result.stderr
+
+
+def test_no_command_prints_help_and_exits_2(run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli([])
+    assert result.code == 2
+    assert "ask" in result.stderr and result.stdout == ""
