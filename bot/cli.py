@@ -100,6 +100,26 @@ def _configure_kb(p: argparse.ArgumentParser) -> None:
     check.add_argument("--ignore", default="", help="comma-separated rule codes to skip, e.g. KB008,KB105")
 
 
+def _configure_serve(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--http", action="store_true", help="force HTTP mode even when SLACK_APP_TOKEN is set")
+    p.add_argument("--host", help="address to bind (default: HTTPCODE_HOST, else 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to bind (default: HTTPCODE_PORT, else 3000; 0 picks a free one)")
+    p.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+
+def _handle_serve(args: argparse.Namespace, env: Environment, settings: Settings) -> int:
+    from bot.config import load_serve_settings, with_overrides
+
+    serve_settings = with_overrides(
+        load_serve_settings(env.environ, force_http=args.http), host=args.host, port=args.port
+    )
+    from bot.slack.logs import configure
+    from bot.slack.runners import serve
+
+    configure(args.log_level)
+    return serve(serve_settings, announce=env.stderr)
+
+
 def _handle_ask(args: argparse.Namespace, env: Environment, settings: Settings) -> int:
     from bot import ask
 
@@ -148,6 +168,13 @@ COMMANDS: tuple[Command, ...] = (
         "httpcode shell",
         _configure_shell,
         _handle_shell,
+    ),
+    Command(
+        "serve",
+        "run the Slack app: Socket Mode if SLACK_APP_TOKEN is set, else HTTP mode",
+        "httpcode serve --http --port 3000   (with SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET set)",
+        _configure_serve,
+        _handle_serve,
     ),
     Command(
         "kb",

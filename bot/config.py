@@ -6,7 +6,7 @@ Nothing below this module reads os.environ. Slack settings arrive with the Slack
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import ConfigError
@@ -44,3 +44,109 @@ def _path(environ: Mapping[str, str], name: str, problems: list[str], *, must_ex
     if must_exist and not path.is_dir():
         problems.append(f"{name} must name an existing folder of knowledge entries")
     return path
+
+
+@dataclass(frozen=True, slots=True)
+class ServeSettings:
+    """What `httpcode serve` needs; built only by load_serve_settings, never from os.environ directly."""
+
+    mode: str  # "socket" or "http"
+    bot_token: str = field(repr=False)
+    signing_secret: str = field(repr=False)
+    app_token: str = field(repr=False)
+    api_url: str
+    host: str
+    port: int
+    threads: int
+    local: Settings
+
+
+DEFAULT_API_URL = "https://slack.com/api/"
+NO_TOKENS_HELP = (
+    "no Slack credentials are set, so there is nothing to serve. To try the bot locally, run "
+    '`httpcode shell` or `httpcode ask "403"`; to connect it to Slack, set SLACK_BOT_TOKEN and either '
+    "SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode); see README.md, 'Run it in Slack'"
+)
+
+
+def load_serve_settings(environ: Mapping[str, str], *, force_http: bool = False) -> ServeSettings:
+    """Validate every Slack and serving variable at once; the ConfigError names variables, never values.
+
+    Mode: Socket Mode when SLACK_APP_TOKEN is set (unless --http), else HTTP mode.
+    """
+    problems: list[str] = []
+    local = _local_or_collect(environ, problems)
+    bot_token = environ.get("SLACK_BOT_TOKEN", "").strip()
+    app_token = environ.get("SLACK_APP_TOKEN", "").strip()
+    signing_secret = environ.get("SLACK_SIGNING_SECRET", "").strip()
+    if not (bot_token or app_token or signing_secret):
+        raise ConfigError([NO_TOKENS_HELP])
+    mode = "socket" if app_token and not force_http else "http"
+    if not bot_token:
+        problems.append(
+            "SLACK_BOT_TOKEN is missing: copy the Bot User OAuth Token (xoxb-...) from the app's OAuth page"
+        )
+    elif not bot_token.startswith("xoxb-"):
+        problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+    if mode == "socket" and not app_token.startswith("xapp-"):
+        problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp- (scope connections:write)")
+    if mode == "http" and not signing_secret:
+        problems.append(
+            "SLACK_SIGNING_SECRET is missing: HTTP mode verifies every request with it "
+            "(Basic Information > App Credentials); or set SLACK_APP_TOKEN for Socket Mode"
+        )
+    api_url = environ.get("SLACK_API_URL", "").strip() or DEFAULT_API_URL
+    if not _is_http_url(api_url):
+        problems.append("SLACK_API_URL must be an absolute http(s) URL such as https://slack.com/api/")
+    host = environ.get("HTTPCODE_HOST", "").strip() or "127.0.0.1"
+    port = _int(environ, "HTTPCODE_PORT", 3000, 0, 65535, problems)
+    threads = _int(environ, "HTTPCODE_THREADS", 8, 1, 256, problems)
+    if problems or local is None:
+        raise ConfigError(problems)
+    return ServeSettings(
+        mode=mode,
+        bot_token=bot_token,
+        signing_secret=signing_secret,
+        app_token=app_token,
+        api_url=api_url if api_url.endswith("/") else api_url + "/",
+        host=host,
+        port=port,
+        threads=threads,
+        local=local,
+    )
+
+
+def with_overrides(settings: ServeSettings, *, host: str | None, port: int | None) -> ServeSettings:
+    """Command-line --host/--port win over HTTPCODE_HOST/HTTPCODE_PORT."""
+    from dataclasses import replace
+
+    return replace(settings, host=host or settings.host, port=settings.port if port is None else port)
+
+
+def _local_or_collect(environ: Mapping[str, str], problems: list[str]) -> Settings | None:
+    try:
+        return load_settings(environ)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _is_http_url(value: str) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: int, problems: list[str]) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        problems.append(f"{name} must be a whole number from {low} to {high}")
+        return default
+    if not low <= value <= high:
+        problems.append(f"{name} must be a whole number from {low} to {high}")
+    return value

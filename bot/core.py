@@ -12,7 +12,7 @@ from bot.answer import Answer, build_answer
 from bot.config import Settings
 from bot.knowledge.loader import load_compiled
 from bot.knowledge.model import KnowledgeBase
-from bot.match.matcher import Matcher, MatchResult
+from bot.match.matcher import Match, Matcher, MatchResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,14 @@ class Answerer:
 
     def answer(self, question: str) -> Answer:
         return build_answer(question, self.matcher.match(question), self.kb)
+
+    def answer_entry(self, entry_id: str) -> Answer:
+        """The answer for one known entry (a related-code button); unknown ids get the unknown answer."""
+        entry = self.kb.get(entry_id)
+        if entry is None:
+            return build_answer(entry_id, MatchResult(), self.kb)
+        match = Match(entry.id, entry.kind, entry.code, entry.name, 1.0, "entry")
+        return build_answer(entry.code or entry.name, MatchResult((match,)), self.kb)
 
 
 def _compile(kb: KnowledgeBase) -> Answerer:

@@ -100,6 +100,20 @@ class Entry:
         return f"{self.code} {self.name}"
 
     @property
+    def origin_line(self) -> str:
+        """Where the code comes from and how it reaches the client: `IANA · RFC 9110 §15.5.4`."""
+        parts = [p for p in (self.origin, self.spec or self.doc) if p]
+        if self.status and self.status != "permanent":
+            parts.append(f"registry status: {self.status}")
+        if self.sent_as:
+            parts.append(f"sent to the client as {self.sent_as}")
+        if self.visible_to == "logs-only":
+            parts.append("seen only in logs")
+        if self.layer:
+            parts.append(f"layer: {self.layer}")
+        return " · ".join(parts)
+
+    @property
     def is_deep(self) -> bool:
         return bool(self.causes and self.checklist.client + self.checklist.server and self.snippets)
 

@@ -61,19 +61,6 @@ def _para(text: str, width: int, indent: str = "", first: str | None = None) -> 
     ) or [first or indent]
 
 
-def _origin_line(entry: Entry) -> str:
-    parts = [p for p in (entry.origin, entry.spec or entry.doc) if p]
-    if entry.status and entry.status != "permanent":
-        parts.append(f"registry status: {entry.status}")
-    if entry.sent_as:
-        parts.append(f"sent to the client as {entry.sent_as}")
-    if entry.visible_to == "logs-only":
-        parts.append("seen only in logs")
-    if entry.layer:
-        parts.append(f"layer: {entry.layer}")
-    return " · ".join(parts)
-
-
 def render_entry(
     entry: Entry, style: Style, width: int, limits: Limits = FULL, labels: dict[str, str] | None = None
 ) -> list[str]:
@@ -91,7 +78,7 @@ def render_entry(
 
 def _meaning(entry: Entry, style: Style, width: int) -> list[str]:
     lines = [style.title(entry.label)]
-    origin = _origin_line(entry)
+    origin = entry.origin_line
     if origin:
         lines.append(style.dim(origin))
     lines += _para(entry.summary, width)
