@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench eval clean
+.PHONY: setup run test lint bench eval docker-check clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,14 +18,14 @@ run: $(STAMP)
 	$(BIN)/httpcode shell
 
 test: $(STAMP)
-	$(BIN)/ruff check bot tests benchmarks
-	$(BIN)/ruff format --check bot tests benchmarks
+	$(BIN)/ruff check bot tests benchmarks scripts
+	$(BIN)/ruff format --check bot tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/httpcode kb check
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot tests benchmarks
+	$(BIN)/ruff check bot tests benchmarks scripts
 	$(BIN)/mypy
 
 bench: $(STAMP)
@@ -33,6 +33,10 @@ bench: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/python ../shared/eval/score.py ../shared/eval/questions.yml --cmd '$(BIN)/httpcode ask --json --batch'
+
+# No Docker engine here: replay the Dockerfile's install and start-up steps instead (needs PyPI).
+docker-check: $(STAMP)
+	$(BIN)/python scripts/replay_dockerfile.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,6 +1,6 @@
 """Benchmark figures for the answering core; printed, never asserted (see README).
 
-python benchmarks/bench.py [--runs N]
+python benchmarks/bench.py [--runs N] [--no-slack]
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def questions() -> tuple[str, list[str]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--slack", action=argparse.BooleanOptionalAction, default=True, help="also run bench_slack")
     args = parser.parse_args()
     root = default_root()
     print(f"python {sys.version.split()[0]} on {sys.platform}; knowledge at {root}")
@@ -104,6 +105,10 @@ def main() -> int:
         print(f"  {label:30s} {fmt(results[label])}")
     base = statistics.median(results["python -c pass"])
     print(f"  httpcode ask 403 / python -c pass = {statistics.median(results['httpcode ask 403']) / base:.1f}x")
+    if args.slack:
+        import bench_slack  # next to this file; imported here so --no-slack never loads Bolt
+
+        bench_slack.main([])
     return 0
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
-from bot.knowledge.model import Entry, KnowledgeBase
+from bot.knowledge.model import Cause, Entry, KnowledgeBase
 from bot.match.matcher import Match, MatchResult
 from bot.match.text import tokens
 
@@ -171,8 +172,7 @@ def causes_for_question(entry: Entry, question: str) -> Entry:
     """
     if len(entry.causes) < 2:
         return entry
-    cause_words = [set(tokens(f"{c.cause} {c.confirm}")) for c in entry.causes]
-    name_words = set(tokens(" ".join((entry.name, *entry.aliases))))
+    cause_words, name_words = _words_of(entry.id, entry.causes, entry.name, entry.aliases)
     most = max(1, len(cause_words) // 3)
     words = {
         t
@@ -189,3 +189,13 @@ def causes_for_question(entry: Entry, question: str) -> Entry:
     if order == list(range(len(entry.causes))):
         return entry
     return replace(entry, causes=tuple(entry.causes[i] for i in order))
+
+
+@lru_cache(maxsize=1024)
+def _words_of(
+    entry_id: str, causes: tuple[Cause, ...], name: str, aliases: tuple[str, ...]
+) -> tuple[tuple[frozenset[str], ...], frozenset[str]]:
+    """Tokens of each cause and of the names, computed once per entry (tokenising is the costly part)."""
+    return tuple(frozenset(tokens(f"{c.cause} {c.confirm}")) for c in causes), frozenset(
+        tokens(" ".join((name, *aliases)))
+    )

@@ -116,6 +116,11 @@ def _handle_serve(args: argparse.Namespace, env: Environment, settings: Settings
     from bot.slack.logs import configure
     from bot.slack.runners import serve
 
+    # The values now live in settings. Taking them out of the process environment stops Bolt's
+    # silent fallbacks to SLACK_* variables and keeps secrets from anything we might spawn.
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_SECRET"):
+        os.environ.pop(name, None)
+
     configure(args.log_level)
     return serve(serve_settings, announce=env.stderr)
 

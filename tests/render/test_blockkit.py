@@ -339,10 +339,11 @@ def test_fallback_text_is_always_present(question: str, share: bool, mini_kb: Kn
     assert not [t for t in text_objects(kwargs["blocks"]) if not t["text"].strip()]
 
 
-def test_to_kwargs_returns_a_copy(mini_kb: KnowledgeBase) -> None:
+def test_to_kwargs_gives_a_new_list_each_time(mini_kb: KnowledgeBase) -> None:
     message = answer_message(ask(mini_kb, "403"))
-    message.to_kwargs()["blocks"][0]["type"] = "changed"
-    assert message.blocks[0]["type"] == "context"
+    kwargs = message.to_kwargs()
+    kwargs["blocks"].append({"type": "divider"})
+    assert len(message.to_kwargs()["blocks"]) == len(message.blocks) == len(kwargs["blocks"]) - 1
 
 
 # -- help and home -----------------------------------------------------------------------------
