@@ -100,6 +100,26 @@ def _configure_kb(p: argparse.ArgumentParser) -> None:
     check.add_argument("--ignore", default="", help="comma-separated rule codes to skip, e.g. KB008,KB105")
 
 
+def _configure_eval(p: argparse.ArgumentParser) -> None:
+    p.add_argument("questions", type=Path, help="labelled YAML: a list of {text, codes, style}")
+    p.add_argument("--show-misses", action="store_true", help="list every question answered wrongly")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON document")
+
+
+def _handle_eval(args: argparse.Namespace, env: Environment, settings: Settings) -> int:
+    from bot.core import Answerer
+    from bot.evaluate import evaluate, format_report, load_labelled
+
+    if not args.questions.is_file():
+        raise _UsageError(f"no such file: {args.questions}")
+    report = evaluate(Answerer.from_settings(settings).matcher, load_labelled(args.questions))
+    if args.json:
+        dump_json(report.to_dict(), env.stdout)
+    else:
+        env.stdout.write(format_report(report, show_misses=args.show_misses))
+    return ExitStatus.OK
+
+
 def _configure_serve(p: argparse.ArgumentParser) -> None:
     p.add_argument("--http", action="store_true", help="force HTTP mode even when SLACK_APP_TOKEN is set")
     p.add_argument("--host", help="address to bind (default: HTTPCODE_HOST, else 127.0.0.1)")
@@ -173,6 +193,13 @@ COMMANDS: tuple[Command, ...] = (
         "httpcode shell",
         _configure_shell,
         _handle_shell,
+    ),
+    Command(
+        "eval",
+        "score the matcher on labelled questions: hit@1, hit@3, per style, precision, misses",
+        "httpcode eval tests/match/examples.yml --show-misses",
+        _configure_eval,
+        _handle_eval,
     ),
     Command(
         "serve",

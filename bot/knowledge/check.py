@@ -23,6 +23,7 @@ from bot.knowledge.schema import (
     FIELD_ORDER,
     FIELDS_BY_NAME,
     FOLDER_OF_KIND,
+    INHERITED,
     SUMMARY_MAX,
     Field,
     Kind,
@@ -186,6 +187,8 @@ class _FileChecker:
             self._value(spec, value, (str(key),))
         for spec in ENTRY_FIELDS:
             if spec.name not in data and (kind in spec.required if kind else spec.required == ALL_KINDS):
+                if spec.name in INHERITED and data.get("parent") is not None:
+                    continue  # a sub-status inherits it from its parent
                 self.add("KB004", (spec.name,), "required field is missing")
 
     def _value(self, spec: Field, value: Any, path: tuple[str | int, ...]) -> None:

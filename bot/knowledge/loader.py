@@ -1,27 +1,31 @@
 """Knowledge files -> KnowledgeBase, refusing an invalid one; compiled cache in the user cache dir.
 
-The cache is keyed by a hash of every knowledge file's path and bytes and of the source of the
-modules that shape what is cached, so an edited, added or removed file (or an upgraded httpcode)
-misses it. Only a knowledge base that passed every rule is ever written to it. A cache hit
-imports neither YAML nor the checker, which keeps `httpcode ask` start-up short.
+The cache key is a hash of every knowledge file's path, size and modification time, and of the
+same for the modules that shape what is cached, as make and git's index do: an edited, added or
+removed file (or an upgraded httpcode) misses it without reading a byte. Only a knowledge base
+that passed every rule is ever written to it. A cache hit imports neither YAML nor the checker,
+which keeps `httpcode ask` start-up short.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import os
 import pickle
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.errors import ConfigError, KnowledgeError
 from bot.knowledge.files import knowledge_files
-from bot.knowledge.model import KnowledgeBase
+from bot.knowledge.model import Entry, KnowledgeBase
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import logging
+
+try:  # the blake2 module alone; hashlib would also load OpenSSL, a few ms of start-up
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - other Pythons
+    from hashlib import blake2b
 
 T = TypeVar("T")
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -44,14 +48,12 @@ def default_cache_dir() -> Path:
 
 
 def digest(root: Path, files: list[Path], tag: str) -> str:
-    h = hashlib.blake2b(digest_size=16)
+    """Cache key: the tag, then (name, size, mtime) of each shaping module and knowledge file."""
+    h = blake2b(digest_size=16)
     h.update(tag.encode() + b"\0")
-    for source in SHAPING_SOURCES:
-        h.update((PACKAGE / source).read_bytes())
-    for path in files:
-        h.update(str(path.relative_to(root)).encode() + b"\0")
-        h.update(path.read_bytes())
-        h.update(b"\0")
+    for name, path in [(s, PACKAGE / s) for s in SHAPING_SOURCES] + [(str(p.relative_to(root)), p) for p in files]:
+        stat = path.stat()
+        h.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
     return h.hexdigest()
 
 
@@ -67,7 +69,22 @@ def build(root: Path) -> KnowledgeBase:
     for item in parsed:
         entry = entry_from_mapping(item.data, item.display)
         entries[entry.id] = entry
+    for entry_id, entry in entries.items():
+        if entry.parent is not None and entry.parent in entries:
+            entries[entry_id] = inherit(entry, entries[entry.parent])
     return KnowledgeBase(entries=dict(sorted(entries.items())), root=str(root))
+
+
+def inherit(child: Entry, parent: Entry) -> Entry:
+    """A sub-status with the parent's who-sends, related and references where it gives none of its own."""
+    from dataclasses import replace
+
+    from bot.knowledge.schema import INHERITED
+
+    missing = {name: getattr(parent, name) for name in INHERITED if not getattr(child, name)}
+    if "related" in missing:
+        missing["related"] = (parent.id, *(r for r in parent.related if r != child.id))
+    return replace(child, **missing) if missing else child
 
 
 def load_compiled(
@@ -97,7 +114,7 @@ def load_compiled(
     except FileNotFoundError:
         pass
     except Exception as exc:  # a corrupt or foreign cache file is rebuilt, never fatal
-        log.warning("ignoring unreadable knowledge cache %s: %s", cache_file, exc)
+        _log().warning("ignoring unreadable knowledge cache %s: %s", cache_file, exc)
     value = compile_kb(build(root))
     _write_cache(cache_dir, cache_file, prefix, value)
     return value
@@ -108,7 +125,15 @@ def load_knowledge(root: Path | None = None, cache_dir: Path | None = None, *, u
     return load_compiled(root, cache_dir, lambda kb: kb, KnowledgeBase, use_cache=use_cache)
 
 
+def _log() -> logging.Logger:
+    import logging  # only when something went wrong: logging costs start-up time
+
+    return logging.getLogger(__name__)
+
+
 def _write_cache(cache_dir: Path, cache_file: Path, prefix: str, value: object) -> None:
+    import tempfile
+
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         for old in cache_dir.glob(f"{prefix}*.pickle"):
@@ -118,4 +143,4 @@ def _write_cache(cache_dir: Path, cache_file: Path, prefix: str, value: object) 
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, cache_file)
     except OSError as exc:  # a read-only home still answers, just without the cache
-        log.info("knowledge cache not written (%s): %s", cache_dir, exc)
+        _log().info("knowledge cache not written (%s): %s", cache_dir, exc)

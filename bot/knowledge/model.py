@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -169,9 +170,37 @@ def entry_from_mapping(data: Mapping[str, Any], path: str) -> Entry:
     )
 
 
+class LazyEntries(Mapping[str, Entry]):
+    """Entries kept pickled until first use: a cached start-up unpickles only what a question needs."""
+
+    def __init__(self, blobs: dict[str, bytes]) -> None:
+        self._blobs = blobs
+        self._loaded: dict[str, Entry] = {}
+
+    def __getitem__(self, entry_id: str) -> Entry:
+        entry = self._loaded.get(entry_id)
+        if entry is None:
+            entry = pickle.loads(self._blobs[entry_id])
+            self._loaded[entry_id] = entry
+        return entry
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._blobs)
+
+    def __len__(self) -> int:
+        return len(self._blobs)
+
+    def __contains__(self, entry_id: object) -> bool:
+        return entry_id in self._blobs
+
+
+def _restore(blobs: dict[str, bytes], root: str) -> KnowledgeBase:
+    return KnowledgeBase(entries=LazyEntries(blobs), root=root)
+
+
 @dataclass(frozen=True, slots=True)
 class KnowledgeBase:
-    """All entries by id; built once per process (or read from the compiled cache)."""
+    """All entries by id; built once per process (or read from the compiled cache, lazily)."""
 
     entries: Mapping[str, Entry]
     root: str
@@ -185,7 +214,7 @@ class KnowledgeBase:
     def get(self, entry_id: str) -> Entry | None:
         return self.entries.get(entry_id)
 
-    def by_code(self, code: str) -> tuple[Entry, ...]:
-        """Every entry with this exact code, IANA first, then vendors by id."""
-        found = [e for e in self.entries.values() if e.code == code]
-        return tuple(sorted(found, key=lambda e: (e.kind is not Kind.STATUS, e.kind is not Kind.CLASS, e.id)))
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle each entry on its own, so loading the cache defers the work to first use."""
+        blobs = {key: pickle.dumps(self.entries[key], protocol=pickle.HIGHEST_PROTOCOL) for key in self.entries}
+        return (_restore, (blobs, self.root))

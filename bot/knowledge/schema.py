@@ -118,9 +118,13 @@ ENTRY_FIELDS: tuple[Field, ...] = (
     ),
     _opt("headers", "maplist", sub=(_req("name"), _req("note"))),
     _opt("match", "strlist"),
+    # Required, except that a sub-status (`parent` set) inherits its parent's; see INHERITED.
     _req("references", "strlist"),
     _opt("reviewed", "map", sub=(_req("date"), _opt("sources", "strlist"))),
 )
+
+# What a sub-status (iis-403.14 -> 403) takes from its parent when it does not say otherwise.
+INHERITED: tuple[str, ...] = ("who_sends", "related", "references")
 
 FIELD_ORDER: tuple[str, ...] = tuple(f.name for f in ENTRY_FIELDS)
 FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in ENTRY_FIELDS}
