@@ -76,7 +76,7 @@ def _is_status(match: Match) -> bool:
 def score_one(question: Labelled, result: MatchResult) -> tuple[bool, bool, list[str]]:
     """(right at 1, right within 3, the codes answered) for one question."""
     statuses = [m for m in result.matches if _is_status(m)]
-    got = [str(m.code).lower() for m in statuses]
+    got = [str(m.status).lower() for m in statuses]
     if not question.codes:
         right = not result.matches or not _is_status(result.matches[0])
         return right, right, got

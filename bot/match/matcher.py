@@ -26,7 +26,11 @@ NO_RESPONSE = "000"  # curl and log tools print 000 when no status line arrived 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """One entry the question points to; `asked` is the code as written when it differs."""
+    """One entry the question points to; `asked` is the code as written when it differs.
+
+    `code` is the entry's own code ("500.30" for an IIS sub-status); `status` is the code on the
+    wire, the parent for a sub-status ("500"), which is what the JSON contract reports as `code`.
+    """
 
     entry: str
     kind: Kind
@@ -35,11 +39,16 @@ class Match:
     score: float
     via: str  # code | phrase | class-fallback | alternative
     asked: str | None = None
+    parent: str | None = None
+
+    @property
+    def status(self) -> str | None:
+        return self.parent or self.code
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
             "kind": self.kind.value,
-            "code": self.code,
+            "code": self.status,
             "entry": self.entry,
             "name": self.name,
             "score": round(self.score, 3),
@@ -47,7 +56,7 @@ class Match:
         return out
 
     def to_full_dict(self) -> dict[str, object]:
-        return {**self.to_dict(), "via": self.via, "asked": self.asked}
+        return {**self.to_dict(), "entry_code": self.code, "via": self.via, "asked": self.asked}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,16 +101,21 @@ class Matcher:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.index = PhraseIndex(kb)
-        self.by_code: dict[str, list[Entry]] = defaultdict(list)
+        # Ids, not entries: the compiled cache then holds each entry once, unpickled on first use.
+        by_code: dict[str, list[str]] = defaultdict(list)
         for entry in kb:
             if entry.code is not None:
-                self.by_code[entry.code].append(entry)
+                by_code[entry.code].append(entry.id)
+        self.by_code = dict(by_code)
         self.no_response_topics = [
-            kb.entries[r]
-            for e in self.by_code.get(NO_RESPONSE, ())
-            for r in e.related
+            r
+            for i in self.by_code.get(NO_RESPONSE, ())
+            for r in kb.entries[i].related
             if r in kb.entries and kb.entries[r].kind is Kind.TOPIC
         ]
+
+    def _entries(self, code: str) -> list[Entry]:
+        return [self.kb.entries[i] for i in self.by_code.get(code, ())]
 
     def match(self, text: str) -> MatchResult:
         text = " ".join(text.split())
@@ -169,14 +183,14 @@ class Matcher:
         strength = mention.strength * (0.75 if mention.negated else 1.0)
         position = mention.start + (10_000 if mention.negated else 0)
         if mention.sub and mention.full in self.by_code:
-            for entry in self._pick(self.by_code[mention.full], query, hits)[:1]:
+            for entry in self._pick(self._entries(mention.full), query, hits)[:1]:
                 self._put(found, _Candidate(entry, min(0.99, strength + 0.02), "code", position))
             return
-        entries = self.by_code.get(mention.code, [])
+        entries = self._entries(mention.code)
         if mention.code == NO_RESPONSE and self.no_response_topics:
             # 000 is no status at all: the topic answers, unless the text names a product with a
             # 000 of its own that the topic is not about (the ALB's HTTP/2 GOAWAY case).
-            topic = self.no_response_topics[0]
+            topic = self.kb.entries[self.no_response_topics[0]]
             named = [e for e in entries if self.index.mentioned_vendor(e.id, query)]
             if not named or self.index.vendor_words.get(named[0].id, frozenset()) & set(topic.id.split("-")):
                 self._put(found, _Candidate(topic, strength, "code", position))
@@ -231,6 +245,8 @@ class Matcher:
             and not self.index.vendor_words.get(entry.id, frozenset()) & set(tokens(hit.phrase))
         ):
             score *= 0.9
+            if len(hit.tokens) == 1:  # one generic word ("Deprecated") says too little about one vendor
+                score = min(score, CONFIDENT - 0.01)
         if entry.id in found:
             existing = found[entry.id]
             existing.score = min(0.99, max(existing.score, score) + 0.01)
@@ -247,8 +263,9 @@ class Matcher:
             found[candidate.entry.id] = candidate
 
     def _as_match(self, c: _Candidate) -> Match:
-        return Match(c.entry.id, c.entry.kind, c.entry.code, c.entry.name, round(c.score, 3), c.via, c.asked)
+        entry = c.entry
+        return Match(entry.id, entry.kind, entry.code, entry.name, round(c.score, 3), c.via, c.asked, entry.parent)
 
     @staticmethod
     def _plain(entry: Entry, score: float, via: str) -> Match:
-        return Match(entry.id, entry.kind, entry.code, entry.name, round(score, 3), via)
+        return Match(entry.id, entry.kind, entry.code, entry.name, round(score, 3), via, parent=entry.parent)

@@ -71,7 +71,8 @@ def run_until_closed(server: Any) -> None:
     try:
         server.run()
     except (OSError, ValueError):
-        if server.socket.fileno() != -1:
+        sock = getattr(server, "socket", None)
+        if sock is not None and sock.fileno() != -1:
             raise
 
 
