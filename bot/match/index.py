@@ -19,6 +19,7 @@ from bot.knowledge.model import Entry, KnowledgeBase
 from bot.knowledge.schema import Kind
 from bot.match.text import tokens
 
+MAX_POSTINGS = 16  # a word in more phrases than this only counts, it does not nominate candidates
 SOURCE_WEIGHT = {"name": 1.0, "alias": 0.97, "hint": 0.93}
 LENGTH_WEIGHT = (0.0, 0.8, 0.9, 0.94, 0.96)  # by phrase length in tokens, 4+ capped
 
@@ -39,13 +40,14 @@ GENERIC_ORIGIN_WORDS = frozenset(
 
 
 class Phrase(NamedTuple):
-    """A named tuple, not a dataclass: a thousand of them sit in the compiled cache, and tuples
+    """A named tuple, not a dataclass: thousands of them sit in the compiled cache, and tuples
     unpickle several times faster."""
 
     entry: str
     tokens: tuple[str, ...]
     source: str
     text: str
+    unique: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +75,7 @@ class PhraseIndex:
                 seen.add((entry.id, toks))
                 if len(toks) == 1 and len(text.split()) > 1:
                     shortened.add(len(self.phrases))  # "IM Used" -> "used": needs a rare token to count
-                self.phrases.append(Phrase(entry.id, toks, source, text))
+                self.phrases.append(Phrase(entry.id, toks, source, text, frozenset(toks)))
         entry_df: dict[str, set[str]] = defaultdict(set)
         for phrase in self.phrases:
             for token in phrase.tokens:
@@ -87,6 +89,11 @@ class PhraseIndex:
         # A lone token must be rarer than this to count as a phrase ("error" is not; "teapot" is).
         self.distinctive_idf = math.log(1 + 25)
         self.rare_idf = math.log(1 + n / 2)
+        self.name_postings: dict[str, list[int]] = defaultdict(list)  # names and aliases always nominate
+        for number, phrase in enumerate(self.phrases):
+            if phrase.source != "hint":
+                for token in phrase.unique:
+                    self.name_postings[token].append(number)
         self.phrase_weight = [sum(self.idf[t] for t in p.tokens) for p in self.phrases]
         self.buckets: dict[str, list[str]] = defaultdict(list)
         for token in self.idf:
@@ -127,16 +134,23 @@ class PhraseIndex:
         positions: dict[str, list[int]] = defaultdict(list)
         for number, token in enumerate(seq):
             positions[token].append(number)
-        found: dict[int, int] = defaultdict(int)
+        # Candidates come from the query's rarer words; in a long paste, a phrase made only of
+        # everyday words ("http error") is weak evidence and not worth scoring. Short questions
+        # use every word.
+        candidates: set[int] = set()
         for token in positions:
-            for number in self.postings.get(token, ()):
-                found[number] += 1
+            postings = self.postings.get(token, ())
+            candidates.update(
+                postings if short_query or len(postings) <= MAX_POSTINGS else self.name_postings.get(token, ())
+            )
+        present = positions.keys()
         best: dict[str, PhraseHit] = {}
         extra: dict[str, int] = defaultdict(int)
-        for number, count in found.items():
+        for number in candidates:
             phrase = self.phrases[number]
-            if count == 1 and len(phrase.tokens) > 1 and not (short_query and phrase.source != "hint"):
-                continue
+            if len(phrase.tokens) > 1 and not (short_query and phrase.source != "hint"):
+                if len(phrase.unique & present) < 2:
+                    continue
             score = self._score(phrase, number, positions, seq, corrected, short_query)
             if score <= 0.3:
                 continue

@@ -242,7 +242,7 @@ class Matcher:
         if (
             entry.kind is Kind.VENDOR
             and not self.index.mentioned_vendor(entry.id, query)
-            and not self.index.vendor_words.get(entry.id, frozenset()) & set(tokens(hit.phrase))
+            and not self.index.vendor_words.get(entry.id, frozenset()).intersection(hit.tokens)
         ):
             score *= 0.9
             if len(hit.tokens) == 1:  # one generic word ("Deprecated") says too little about one vendor
