@@ -19,7 +19,8 @@ from bot.knowledge.model import Entry, KnowledgeBase
 from bot.knowledge.schema import Kind
 from bot.match.text import tokens
 
-MAX_POSTINGS = 16  # a word in more phrases than this only counts, it does not nominate candidates
+MAX_POSTINGS = 16  # a word in more phrases than this only counts, it does not nominate candidates...
+ALWAYS_NOMINATE = 3  # ...unless it is among the question's three rarest words
 SOURCE_WEIGHT = {"name": 1.0, "alias": 0.97, "hint": 0.93}
 LENGTH_WEIGHT = (0.0, 0.8, 0.9, 0.94, 0.96)  # by phrase length in tokens, 4+ capped
 
@@ -138,19 +139,18 @@ class PhraseIndex:
         # everyday words ("http error") is weak evidence and not worth scoring. Short questions
         # use every word.
         candidates: set[int] = set()
-        for token in positions:
-            postings = self.postings.get(token, ())
-            candidates.update(
-                postings if short_query or len(postings) <= MAX_POSTINGS else self.name_postings.get(token, ())
-            )
+        known = sorted((len(self.postings[t]), t) for t in positions if t in self.postings)
+        for rank, (size, token) in enumerate(known):
+            nominate = short_query or size <= MAX_POSTINGS or rank < ALWAYS_NOMINATE
+            candidates.update(self.postings[token] if nominate else self.name_postings.get(token, ()))
         present = positions.keys()
         best: dict[str, PhraseHit] = {}
         extra: dict[str, int] = defaultdict(int)
         for number in candidates:
             phrase = self.phrases[number]
-            if len(phrase.tokens) > 1 and not (short_query and phrase.source != "hint"):
-                if len(phrase.unique & present) < 2:
-                    continue
+            needs_two = len(phrase.tokens) > 1 and not (short_query and phrase.source != "hint")
+            if needs_two and len(phrase.unique & present) < 2:
+                continue
             score = self._score(phrase, number, positions, seq, corrected, short_query)
             if score <= 0.3:
                 continue
