@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TextIO
 
 from bot.answer import AnswerStatus
@@ -10,7 +9,7 @@ from bot.config import Settings
 from bot.core import Answerer
 from bot.render.terminal import render_answer
 
-EMPTY_LINE = json.dumps({"matches": [], "suggestions": [], "confident": False})
+EMPTY_LINE = '{"matches": [], "suggestions": [], "confident": false}'
 
 
 def run_one(
@@ -19,6 +18,8 @@ def run_one(
     answerer = Answerer.from_settings(settings)
     answer = answerer.answer(question)
     if as_json:
+        import json  # only for --json: plain `ask` starts faster without it
+
         stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
     else:
         stdout.write(render_answer(answer, color=color, full=full))
@@ -28,6 +29,8 @@ def run_one(
 
 def run_batch(stdin: TextIO, stdout: TextIO, settings: Settings) -> int:
     """One JSON line per input line, flushed and in order; exit 0 once every line is answered."""
+    import json
+
     answerer = Answerer.from_settings(settings)
     for line in stdin:
         question = line.strip()

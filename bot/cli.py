@@ -8,7 +8,6 @@ This module never imports Slack code, so the CLI starts as fast as the matcher a
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -301,5 +300,7 @@ def run() -> int:
 
 
 def dump_json(document: object, stream: TextIO) -> None:
+    import json  # only for --json output: keeps plain `ask` start-up short
+
     stream.write(json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n")
     stream.flush()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.errors import ConfigError, KnowledgeError
-from bot.knowledge.files import knowledge_files
+from bot.knowledge.files import stat_fingerprint
 from bot.knowledge.model import Entry, KnowledgeBase
 
 if TYPE_CHECKING:
@@ -47,14 +47,14 @@ def default_cache_dir() -> Path:
     return Path(user_cache_dir("httpcode", appauthor=False))
 
 
-def digest(root: Path, files: list[Path], tag: str) -> str:
+def digest(root: Path, tag: str) -> str:
     """Cache key: the tag, then (name, size, mtime) of each shaping module and knowledge file."""
-    h = blake2b(digest_size=16)
-    h.update(tag.encode() + b"\0")
-    for name, path in [(s, PACKAGE / s) for s in SHAPING_SOURCES] + [(str(p.relative_to(root)), p) for p in files]:
-        stat = path.stat()
-        h.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
-    return h.hexdigest()
+    lines = [tag]
+    for source in SHAPING_SOURCES:
+        stat = os.stat(PACKAGE / source)
+        lines.append(f"{source} {stat.st_size} {stat.st_mtime_ns}")
+    lines += stat_fingerprint(root)
+    return blake2b("\n".join(lines).encode(), digest_size=16).hexdigest()
 
 
 def build(root: Path) -> KnowledgeBase:
@@ -103,7 +103,7 @@ def load_compiled(
         return compile_kb(build(root))
     cache_dir = cache_dir or default_cache_dir()
     tag = f"{kind.__module__}.{kind.__qualname__}"
-    key = digest(root, knowledge_files([root]), tag)
+    key = digest(root, tag)
     prefix = f"{kind.__qualname__.lower()}-"
     cache_file = cache_dir / f"{prefix}{key}.pickle"
     try:

@@ -48,7 +48,7 @@ class Phrase(NamedTuple):
     tokens: tuple[str, ...]
     source: str
     text: str
-    unique: frozenset[str]
+    unique: tuple[str, ...]  # distinct tokens; a tuple, as frozensets unpickle slowly
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,7 @@ class PhraseIndex:
                 seen.add((entry.id, toks))
                 if len(toks) == 1 and len(text.split()) > 1:
                     shortened.add(len(self.phrases))  # "IM Used" -> "used": needs a rare token to count
-                self.phrases.append(Phrase(entry.id, toks, source, text, frozenset(toks)))
+                self.phrases.append(Phrase(entry.id, toks, source, text, tuple(dict.fromkeys(toks))))
         entry_df: dict[str, set[str]] = defaultdict(set)
         for phrase in self.phrases:
             for token in phrase.tokens:
@@ -143,13 +143,13 @@ class PhraseIndex:
         for rank, (size, token) in enumerate(known):
             nominate = short_query or size <= MAX_POSTINGS or rank < ALWAYS_NOMINATE
             candidates.update(self.postings[token] if nominate else self.name_postings.get(token, ()))
-        present = positions.keys()
+        present = set(positions)
         best: dict[str, PhraseHit] = {}
         extra: dict[str, int] = defaultdict(int)
         for number in candidates:
             phrase = self.phrases[number]
             needs_two = len(phrase.tokens) > 1 and not (short_query and phrase.source != "hint")
-            if needs_two and len(phrase.unique & present) < 2:
+            if needs_two and len(present.intersection(phrase.unique)) < 2:
                 continue
             score = self._score(phrase, number, positions, seq, corrected, short_query)
             if score <= 0.3:
