@@ -180,3 +180,14 @@ def test_no_command_prints_help_and_exits_2(run_cli) -> None:  # type: ignore[no
     result = run_cli([])
     assert result.code == 2
     assert "ask" in result.stderr and result.stdout == ""
+
+
+def test_user_cache_dir_follows_xdg_and_home() -> None:
+    import sys
+
+    from bot.config import load_settings, user_cache_dir
+
+    if sys.platform.startswith("linux"):
+        assert user_cache_dir({"HOME": "/home/a", "XDG_CACHE_HOME": "/var/cache/a"}) == Path("/var/cache/a/httpcode")
+        assert user_cache_dir({"HOME": "/home/a", "XDG_CACHE_HOME": "relative"}) == Path("/home/a/.cache/httpcode")
+    assert load_settings({"HTTPCODE_CACHE_DIR": "/tmp/x"}).cache_dir == Path("/tmp/x")

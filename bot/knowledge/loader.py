@@ -41,12 +41,6 @@ def default_root() -> Path:
     return PACKAGE.parent / "knowledge"
 
 
-def default_cache_dir() -> Path:
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("httpcode", appauthor=False))
-
-
 def digest(root: Path, tag: str) -> str:
     """Cache key: the tag, then (name, size, mtime) of each shaping module and knowledge file."""
     lines = [tag]
@@ -101,7 +95,10 @@ def load_compiled(
         raise ConfigError([f"knowledge folder not found: {root} (set HTTPCODE_KNOWLEDGE_DIR to a folder of entries)"])
     if not use_cache:
         return compile_kb(build(root))
-    cache_dir = cache_dir or default_cache_dir()
+    if cache_dir is None:
+        from bot.config import user_cache_dir
+
+        cache_dir = user_cache_dir(os.environ)  # callers without Settings (tools, benchmarks)
     tag = f"{kind.__module__}.{kind.__qualname__}"
     key = digest(root, tag)
     prefix = f"{kind.__qualname__.lower()}-"
