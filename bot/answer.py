@@ -8,10 +8,9 @@ and for an unknown question, how to ask.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.knowledge.model import Cause, Entry, KnowledgeBase
 from bot.match.matcher import Match, MatchResult
@@ -31,16 +30,14 @@ HOW_TO_ASK = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class RelatedRef:
+class RelatedRef(NamedTuple):
     """A related entry, resolved so renderers can show its label without the knowledge base."""
 
     id: str
     label: str
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
+class Answer(NamedTuple):
     question: str
     status: AnswerStatus
     matches: tuple[Match, ...]
@@ -188,7 +185,7 @@ def causes_for_question(entry: Entry, question: str) -> Entry:
     order = sorted(range(len(entry.causes)), key=lambda i: -overlap(i))
     if order == list(range(len(entry.causes))):
         return entry
-    return replace(entry, causes=tuple(entry.causes[i] for i in order))
+    return entry._replace(causes=tuple(entry.causes[i] for i in order))
 
 
 @lru_cache(maxsize=1024)

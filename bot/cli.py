@@ -11,10 +11,9 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from bot import __version__
 from bot.config import Settings, load_settings
@@ -28,16 +27,24 @@ class ExitStatus(IntEnum):
     INTERRUPTED = 130
 
 
-@dataclass
 class Environment:
     """Streams, terminal facts and variables: everything the CLI reads from its surroundings."""
 
-    stdin: TextIO = field(default_factory=lambda: sys.stdin)
-    stdout: TextIO = field(default_factory=lambda: sys.stdout)
-    stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    stdout_isatty: bool = False
-    stdin_isatty: bool = False
-    environ: Mapping[str, str] = field(default_factory=dict)
+    def __init__(
+        self,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+        stdout_isatty: bool = False,
+        stdin_isatty: bool = False,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.stdout_isatty = stdout_isatty
+        self.stdin_isatty = stdin_isatty
+        self.environ: Mapping[str, str] = {} if environ is None else environ
 
     @classmethod
     def from_process(cls) -> Environment:
@@ -62,8 +69,7 @@ class _UsageError(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     name: str
     help: str
     example: str

@@ -6,14 +6,13 @@ Nothing below this module reads os.environ. Slack settings arrive with the Slack
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from bot.errors import ConfigError
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     knowledge_dir: Path | None  # None: the packaged or repository knowledge/
     cache_dir: Path  # HTTPCODE_CACHE_DIR, else the platform's user cache directory
     use_cache: bool
@@ -61,19 +60,22 @@ def _path(environ: Mapping[str, str], name: str, problems: list[str], *, must_ex
     return path
 
 
-@dataclass(frozen=True, slots=True)
-class ServeSettings:
+class ServeSettings(NamedTuple):
     """What `httpcode serve` needs; built only by load_serve_settings, never from os.environ directly."""
 
     mode: str  # "socket" or "http"
-    bot_token: str = field(repr=False)
-    signing_secret: str = field(repr=False)
-    app_token: str = field(repr=False)
+    bot_token: str
+    signing_secret: str
+    app_token: str
     api_url: str
     host: str
     port: int
     threads: int
     local: Settings
+
+    def __repr__(self) -> str:
+        """Secrets never reach a log line, even through a repr."""
+        return f"ServeSettings(mode={self.mode!r}, api_url={self.api_url!r}, host={self.host!r}, port={self.port})"
 
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -133,9 +135,7 @@ def load_serve_settings(environ: Mapping[str, str], *, force_http: bool = False)
 
 def with_overrides(settings: ServeSettings, *, host: str | None, port: int | None) -> ServeSettings:
     """Command-line --host/--port win over HTTPCODE_HOST/HTTPCODE_PORT."""
-    from dataclasses import replace
-
-    return replace(settings, host=host or settings.host, port=settings.port if port is None else port)
+    return settings._replace(host=host or settings.host, port=settings.port if port is None else port)
 
 
 def _local_or_collect(environ: Mapping[str, str], problems: list[str]) -> Settings | None:

@@ -6,7 +6,7 @@ about terminals or Slack.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.answer import Answer, build_answer
 from bot.config import Settings
@@ -15,8 +15,7 @@ from bot.knowledge.model import KnowledgeBase
 from bot.match.matcher import Match, Matcher, MatchResult
 
 
-@dataclass(frozen=True, slots=True)
-class Answerer:
+class Answerer(NamedTuple):
     kb: KnowledgeBase
     matcher: Matcher
 

@@ -8,7 +8,7 @@ HttpcodeError                 base
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class HttpcodeError(Exception):
@@ -23,8 +23,7 @@ class ConfigError(HttpcodeError):
         super().__init__("; ".join(self.problems))
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Finding:
+class Finding(NamedTuple):
     """One knowledge-base problem, printed the same way by `kb check` and every loader."""
 
     path: str

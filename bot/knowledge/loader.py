@@ -30,7 +30,14 @@ except ImportError:  # pragma: no cover - other Pythons
 T = TypeVar("T")
 PACKAGE = Path(__file__).resolve().parents[1]
 # Modules whose classes end up in the pickle: a change to any of them invalidates the cache.
-SHAPING_SOURCES = ("knowledge/model.py", "knowledge/schema.py", "match/index.py", "match/matcher.py", "match/text.py")
+SHAPING_SOURCES = (
+    "core.py",
+    "knowledge/model.py",
+    "knowledge/schema.py",
+    "match/index.py",
+    "match/matcher.py",
+    "match/text.py",
+)
 
 
 def default_root() -> Path:
@@ -71,14 +78,12 @@ def build(root: Path) -> KnowledgeBase:
 
 def inherit(child: Entry, parent: Entry) -> Entry:
     """A sub-status with the parent's who-sends, related and references where it gives none of its own."""
-    from dataclasses import replace
-
     from bot.knowledge.schema import INHERITED
 
     missing = {name: getattr(parent, name) for name in INHERITED if not getattr(child, name)}
     if "related" in missing:
         missing["related"] = (parent.id, *(r for r in parent.related if r != child.id))
-    return replace(child, **missing) if missing else child
+    return child._replace(**missing) if missing else child
 
 
 def load_compiled(

@@ -1,63 +1,58 @@
-"""Typed knowledge entries, built only from mappings that passed the schema checks."""
+"""Typed knowledge entries, built only from mappings that passed the schema checks.
+
+Records are typed NamedTuples rather than dataclasses: immutable and typed alike, but building a
+dataclass costs about a millisecond at import, and `httpcode ask` pays every import on every run.
+"""
 
 from __future__ import annotations
 
 import pickle
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.knowledge.schema import Kind
 
 
-@dataclass(frozen=True, slots=True)
-class WhoSends:
+class WhoSends(NamedTuple):
     layer: str
     clue: str
 
 
-@dataclass(frozen=True, slots=True)
-class Cause:
+class Cause(NamedTuple):
     cause: str
     confirm: str
     fix: str
 
 
-@dataclass(frozen=True, slots=True)
-class Checklist:
+class Checklist(NamedTuple):
     client: tuple[str, ...] = ()
     server: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Snippet:
+class Snippet(NamedTuple):
     lang: str
     purpose: str
     title: str
     code: str
 
 
-@dataclass(frozen=True, slots=True)
-class Comparison:
+class Comparison(NamedTuple):
     other: str
     rule: str
 
 
-@dataclass(frozen=True, slots=True)
-class Retry:
+class Retry(NamedTuple):
     verdict: str
     why: str
     retry_after: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class HeaderNote:
+class HeaderNote(NamedTuple):
     name: str
     note: str
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """One knowledge entry; `path` is where it came from, for messages."""
 
     id: str
@@ -82,7 +77,7 @@ class Entry:
     layer: str | None = None
     who_sends: tuple[WhoSends, ...] = ()
     causes: tuple[Cause, ...] = ()
-    checklist: Checklist = field(default_factory=Checklist)
+    checklist: Checklist = Checklist()
     snippets: tuple[Snippet, ...] = ()
     related: tuple[str, ...] = ()
     compare: tuple[Comparison, ...] = ()
@@ -198,12 +193,14 @@ def _restore(blobs: dict[str, bytes], root: str) -> KnowledgeBase:
     return KnowledgeBase(entries=LazyEntries(blobs), root=root)
 
 
-@dataclass(frozen=True, slots=True)
 class KnowledgeBase:
     """All entries by id; built once per process (or read from the compiled cache, lazily)."""
 
-    entries: Mapping[str, Entry]
-    root: str
+    __slots__ = ("entries", "root")
+
+    def __init__(self, entries: Mapping[str, Entry], root: str) -> None:
+        self.entries = entries
+        self.root = root
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries.values())

@@ -6,8 +6,8 @@ required for which kinds, and which values an enumerated field may take.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Kind(StrEnum):
@@ -37,8 +37,7 @@ SNIPPET_LANGS = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
+class Field(NamedTuple):
     """One key of an entry (or of a nested mapping).
 
     `type` is one of: str, bool, strlist, map, maplist. `required` and `allowed` are sets of

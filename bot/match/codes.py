@@ -11,7 +11,7 @@ candidate stronger; `expected 200` marks a code the writer did not get.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # A number of 3 digits not glued to other digits, dots or commas on its left, optionally with
 # a dotted sub-status (IIS 403.14); class forms 5xx / 5XX / 50x.
@@ -54,8 +54,7 @@ NEGATING_WORDS = frozenset("expected expecting expect instead should rather not 
 _WORD = re.compile(r"[A-Za-z_]+")
 
 
-@dataclass(frozen=True, slots=True)
-class CodeMention:
+class CodeMention(NamedTuple):
     """One code found in the text; `strength` is how sure we are that it is a status code."""
 
     code: str  # "403", "5xx", "000"

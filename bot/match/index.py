@@ -12,7 +12,6 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from bot.knowledge.model import Entry, KnowledgeBase
@@ -51,8 +50,7 @@ class Phrase(NamedTuple):
     unique: tuple[str, ...]  # distinct tokens; a tuple, as frozensets unpickle slowly
 
 
-@dataclass(frozen=True, slots=True)
-class PhraseHit:
+class PhraseHit(NamedTuple):
     entry: str
     score: float
     phrase: str

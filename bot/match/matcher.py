@@ -7,7 +7,7 @@ offers the entry as "did you mean"; below SUGGEST the entry is dropped.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from bot.knowledge.model import Entry, KnowledgeBase
 from bot.knowledge.schema import Kind
@@ -24,8 +24,7 @@ MAX_SUGGESTIONS = 5
 NO_RESPONSE = "000"  # curl and log tools print 000 when no status line arrived at all
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """One entry the question points to; `asked` is the code as written when it differs.
 
     `code` is the entry's own code ("500.30" for an IIS sub-status); `status` is the code on the
@@ -59,8 +58,7 @@ class Match:
         return {**self.to_dict(), "entry_code": self.code, "via": self.via, "asked": self.asked}
 
 
-@dataclass(frozen=True, slots=True)
-class MatchResult:
+class MatchResult(NamedTuple):
     matches: tuple[Match, ...] = ()
     suggestions: tuple[Match, ...] = ()
 
@@ -76,14 +74,18 @@ class MatchResult:
         }
 
 
-@dataclass(slots=True)
 class _Candidate:
-    entry: Entry
-    score: float
-    via: str
-    position: int
-    asked: str | None = None
-    alternatives: list[Entry] = field(default_factory=list)
+    """Mutable while ranking (scores are capped and clamped), so a plain class, not a record."""
+
+    __slots__ = ("alternatives", "asked", "entry", "position", "score", "via")
+
+    def __init__(self, entry: Entry, score: float, via: str, position: int, asked: str | None = None) -> None:
+        self.entry = entry
+        self.score = score
+        self.via = via
+        self.position = position
+        self.asked = asked
+        self.alternatives: list[Entry] = []
 
     @property
     def tier(self) -> int:

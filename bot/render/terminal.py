@@ -7,14 +7,13 @@ colour off the output is plain text with no escape codes, suitable for pipes and
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.answer import Answer, AnswerStatus
 from bot.knowledge.model import Entry
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(NamedTuple):
     """How much of an entry to show: the short view fits a screen, the full view shows everything."""
 
     causes: int
@@ -28,8 +27,7 @@ SHORT = Limits(causes=4, steps=5, snippets=2, compare=3, who_sends=False)
 FULL = Limits(causes=99, steps=99, snippets=99, compare=99, who_sends=True)
 
 
-@dataclass(frozen=True, slots=True)
-class Style:
+class Style(NamedTuple):
     color: bool
 
     def _wrap(self, code: str, text: str) -> str:

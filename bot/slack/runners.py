@@ -124,7 +124,10 @@ def _serve_socket(app: App, settings: ServeSettings, announce: TextIO) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        handler.close()  # type: ignore[no-untyped-call]
+        try:
+            handler.close()  # type: ignore[no-untyped-call]
+        except AttributeError:  # slack_sdk can race a reconnect against close(); we are exiting anyway
+            log.debug("socket close raced a reconnect")
         server.close()
     return 0
 

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,11 @@ QUESTIONS = {
     "unknown": "what is the weather in Lisbon",
     "empty": "",
 }
+
+
+def replace(record: Any, **changes: Any) -> Any:
+    """The answer model's records are NamedTuples: `_replace` makes a changed copy."""
+    return record._replace(**changes)
 
 
 def ask(kb: KnowledgeBase, question: str) -> Answer:

@@ -6,6 +6,7 @@ fakes over loopback, so the fakes are held to what the SDK Bolt uses actually se
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -582,4 +583,5 @@ def test_slack_sdk_socket_mode_client_connects_acks_and_reconnects(
         socket_server.wait_for_connection(count=2, timeout=10)
         fake.wait_for("apps.connections.open", count=2)
     finally:
-        client.close()
+        with contextlib.suppress(AttributeError):  # slack_sdk races a reconnect against close()
+            client.close()
