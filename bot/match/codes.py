@@ -115,6 +115,7 @@ def _looks_like_something_else(text: str, start: int, end: int) -> bool:
         gap_before.endswith(":") and not gap_before.endswith(" :") and _is_hostlike(text, start - 1),
         before.endswith(SIGILS) and not _after_http_version(text, start),  # $500, #404, /items/404
         before.endswith("(") and gap_after.startswith(":"),  # errno in a log line: (111: Connection refused)
+        before.endswith("(") and re.match(r"\)[A-Za-z]", text[end : end + 2]) is not None,  # Apache: (104)Connection
         gap_after.startswith(("%", "/", "°", "×", "-"))
         and not gap_after.startswith("- ")
         and not re.match(r"[-/]\s*(?:[1-5]\d\d|[a-z])", text[end : end + 6].lower()),  # 50%, 500/sec

@@ -192,7 +192,14 @@ class PhraseIndex:
         coverage = covered / total if total else 0.0
         whole = 0.0
         if coverage >= 0.6 and (len(toks) > 2 or coverage >= 0.89):
-            order = 1.0 if _contiguous(seq, toks) else 0.9
+            # In order and together is best; close together still counts; words scattered over a long
+            # paste ("client side ... error") are a coincidence, not the phrase.
+            if _contiguous(seq, toks):
+                order = 1.0
+            elif _span(toks, positions) <= len(toks) + 3:
+                order = 0.9
+            else:
+                order = 0.6
             whole = coverage * coverage * order * LENGTH_WEIGHT[min(len(toks), 4)] * weight
         run_tokens, run_mass = _longest_run(toks, positions, self.idf)
         part = 0.0
@@ -236,6 +243,22 @@ def _contiguous(seq: Sequence[str], toks: Sequence[str]) -> bool:
     if n == 1:
         return True
     return any(tuple(seq[i : i + n]) == tuple(toks) for i in range(len(seq) - n + 1))
+
+
+def _span(toks: Sequence[str], positions: dict[str, list[int]]) -> int:
+    """The shortest stretch of the query that holds one occurrence of each present phrase token."""
+    wanted = [t for t in dict.fromkeys(toks) if t in positions]
+    if len(wanted) < 2:
+        return len(wanted)
+    best = len(positions) * 1000
+    for start in positions[wanted[0]]:
+        far = start
+        near = start
+        for token in wanted[1:]:
+            nearest = min(positions[token], key=lambda p: abs(p - start))
+            far, near = max(far, nearest), min(near, nearest)
+        best = min(best, far - near + 1)
+    return best
 
 
 def _inside(short: Sequence[str], long: Sequence[str]) -> bool:

@@ -54,6 +54,7 @@ def test_finds_status_codes(text: str, expected: list[str]) -> None:
         "costs $500 a month",
         "connect() failed (111: Connection refused) while connecting to upstream",
         "upstream timed out (110: Connection timed out)",
+        "AH01102: error reading status line from remote server (104)Connection reset by peer",
         "50% of requests",
         "raised to 500,000 rows",
         "port 443 closed",
