@@ -56,3 +56,20 @@ class KnowledgeError(HttpcodeError):
         first = str(self.findings[0]) if self.findings else "invalid knowledge base"
         more = f" (and {len(self.findings) - 1} more)" if len(self.findings) > 1 else ""
         super().__init__(first + more)
+
+
+class ProbeError(HttpcodeError):
+    """A probe that ended early; the probe runner turns it into a result, never a crash."""
+
+    def __init__(self, outcome: str, reason: str) -> None:
+        self.outcome = outcome
+        self.reason = reason
+        super().__init__(f"{outcome}: {reason}")
+
+
+class ProbeRefused(ProbeError):
+    """The URL, a redirect or a resolved address is not allowed (REFUSE:*)."""
+
+
+class ProbeFailed(ProbeError):
+    """The probe was allowed but could not complete (TIMEOUT, ERROR:*)."""
