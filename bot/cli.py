@@ -105,6 +105,29 @@ def _configure_kb(p: argparse.ArgumentParser) -> None:
     check.add_argument("--ignore", default="", help="comma-separated rule codes to skip, e.g. KB008,KB105")
 
 
+def _configure_probe(p: argparse.ArgumentParser) -> None:
+    p.add_argument("url", nargs="?", help="an http(s) URL; private and metadata addresses are refused")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON document")
+
+
+def _handle_probe(args: argparse.Namespace, env: Environment, settings: Settings) -> int:
+    if not args.url:
+        raise _UsageError('probe needs a URL, e.g. httpcode probe "https://example.com/health"')
+    from bot.core import Answerer
+    from bot.probe.service import Prober
+    from bot.probe.settings import load_probe_settings
+
+    prober = Prober(load_probe_settings(env.environ), Answerer.from_settings(settings))
+    report = prober.check(args.url.strip(), requester="cli")
+    if args.json:
+        dump_json(report.result.to_dict(), env.stdout)
+    else:
+        from bot.render.probe_terminal import render_probe
+
+        env.stdout.write(render_probe(report.result, report.explanation, color=_use_color(args, env)))
+    return ExitStatus.OK  # a refusal, a timeout or a 503 is the probe's result, not a failure
+
+
 def _configure_eval(p: argparse.ArgumentParser) -> None:
     p.add_argument("questions", type=Path, help="labelled YAML: a list of {text, codes, style}")
     p.add_argument("--show-misses", action="store_true", help="list every question answered wrongly")
@@ -191,6 +214,13 @@ COMMANDS: tuple[Command, ...] = (
         'httpcode ask "why am I getting 403 on my S3 upload?"',
         _configure_ask,
         _handle_ask,
+    ),
+    Command(
+        "probe",
+        "fetch a URL safely and explain what it really returned",
+        "httpcode probe https://api.example.com/v1/health",
+        _configure_probe,
+        _handle_probe,
     ),
     Command(
         "shell",

@@ -191,3 +191,24 @@ def test_user_cache_dir_follows_xdg_and_home() -> None:
         assert user_cache_dir({"HOME": "/home/a", "XDG_CACHE_HOME": "/var/cache/a"}) == Path("/var/cache/a/httpcode")
         assert user_cache_dir({"HOME": "/home/a", "XDG_CACHE_HOME": "relative"}) == Path("/home/a/.cache/httpcode")
     assert load_settings({"HTTPCODE_CACHE_DIR": "/tmp/x"}).cache_dir == Path("/tmp/x")
+
+
+def test_probe_refuses_metadata_and_reports_it_as_a_result(run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(["probe", "--json", "http://169.254.169.254/latest/meta-data/"])
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["outcome"] == "REFUSE:addr"
+    assert "metadata" in data["reason"]
+    assert set(data) >= {"outcome", "reason", "hops", "timings", "tls", "hints", "allow_entry"}
+    assert set(data["timings"]) == {"dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "total_ms"}
+
+
+def test_probe_disabled_and_usage_errors(run_cli) -> None:  # type: ignore[no-untyped-def]
+    off = run_cli(["probe", "--json", "https://example.com/"], env={"HTTPCODE_PROBE": "off"})
+    assert off.code == 0 and json.loads(off.stdout)["outcome"] == "DISABLED"
+    assert run_cli(["probe"]).code == 2
+    assert run_cli(["probe", "--bogus", "https://example.com/"]).code == 2
+    bad = run_cli(["probe", "https://example.com/"], env={"HTTPCODE_PROBE_TIMEOUT": "soon"})
+    assert bad.code == 2 and "HTTPCODE_PROBE_TIMEOUT" in bad.stderr
+    text = run_cli(["probe", "file:///etc/passwd"])
+    assert text.code == 0 and "REFUSE:scheme" in text.stdout
