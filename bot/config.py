@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.probe.settings import ProbeSettings
 
 
 class Settings(NamedTuple):
@@ -72,6 +75,7 @@ class ServeSettings(NamedTuple):
     port: int
     threads: int
     local: Settings
+    probe: ProbeSettings
 
     def __repr__(self) -> str:
         """Secrets never reach a log line, even through a repr."""
@@ -118,7 +122,14 @@ def load_serve_settings(environ: Mapping[str, str], *, force_http: bool = False)
     host = environ.get("HTTPCODE_HOST", "").strip() or "127.0.0.1"
     port = _int(environ, "HTTPCODE_PORT", 3000, 0, 65535, problems)
     threads = _int(environ, "HTTPCODE_THREADS", 8, 1, 256, problems)
-    if problems or local is None:
+    from bot.probe.settings import load_probe_settings
+
+    probe = None
+    try:
+        probe = load_probe_settings(environ)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    if problems or local is None or probe is None:
         raise ConfigError(problems)
     return ServeSettings(
         mode=mode,
@@ -130,6 +141,7 @@ def load_serve_settings(environ: Mapping[str, str], *, force_http: bool = False)
         port=port,
         threads=threads,
         local=local,
+        probe=probe,
     )
 
 

@@ -27,6 +27,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.core import Answerer
+from bot.probe.service import Prober
 from bot.slack.dedupe import InProcessSeenStore, SeenStore
 from bot.slack.listeners import register_all
 from bot.slack.listeners.deps import Deps
@@ -83,6 +84,7 @@ def create_app(
     executor: Executor | None = None,
     seen: SeenStore | None = None,
     process_before_response: bool = False,
+    prober: Prober | None = None,
 ) -> App:
     """A Bolt app with our listeners; raises slack_bolt.BoltError if auth.test rejects the token."""
     app = App(
@@ -97,7 +99,7 @@ def create_app(
     )
     app.use(DedupeEvents(seen or InProcessSeenStore()))
     app.error(_log_error)
-    register_all(app, Deps(answerer))
+    register_all(app, Deps(answerer, prober))
     return app
 
 

@@ -22,6 +22,7 @@ from waitress.server import create_server
 from bot.config import ServeSettings
 from bot.core import Answerer
 from bot.errors import ConfigError
+from bot.probe.service import Prober
 from bot.slack.app import create_app, make_client
 from bot.slack.front import SlackFront, WsgiApp
 
@@ -32,12 +33,14 @@ def build_app(settings: ServeSettings, answerer: Answerer | None = None) -> App:
     """Load the knowledge base, verify the bot token with auth.test, and build the app."""
     answerer = answerer or Answerer.from_settings(settings.local)
     client = make_client(settings.bot_token, settings.api_url)
+    prober = Prober(settings.probe, answerer)
     try:
         return create_app(
             answerer,
             client=client,
             signing_secret=settings.signing_secret,
             executor=ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="httpcode-listener"),
+            prober=prober,
         )
     except (BoltError, SlackApiError) as exc:
         raise ConfigError([f"SLACK_BOT_TOKEN was not accepted by auth.test: {_short(exc)}"]) from exc

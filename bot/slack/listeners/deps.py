@@ -8,7 +8,10 @@ from dataclasses import dataclass
 
 from bot.answer import Answer
 from bot.core import Answerer
+from bot.probe.service import Prober
+from bot.probe.urlgate import find_urls
 from bot.render.blockkit import SlackMessage, answer_message, error_message
+from bot.render.probe_blockkit import probe_message
 
 log = logging.getLogger("httpcode.slack")
 
@@ -16,6 +19,24 @@ log = logging.getLogger("httpcode.slack")
 @dataclass(frozen=True, slots=True)
 class Deps:
     answerer: Answerer
+    prober: Prober | None = None  # None: this app does not probe URLs (a URL is then just text)
+
+    def probe_url(self, text: str) -> str | None:
+        """The first http(s) URL in a Slack message (the link target, never its label), if probing is wired."""
+        if self.prober is None:
+            return None
+        urls = find_urls(text)
+        return urls[0] if urls else None
+
+    def probe_reply(self, url: str, requester: str) -> SlackMessage:
+        """Probe and explain; any failure of ours becomes a short apology, logged."""
+        assert self.prober is not None
+        try:
+            report = self.prober.check(url, requester=requester)
+            return probe_message(report.result, report.explanation)
+        except Exception:
+            log.exception("probe failed unexpectedly")
+            return error_message("I hit an internal error while probing that URL")
 
     def reply_for(self, question: str, *, share_button: bool = False) -> SlackMessage:
         """The Block Kit answer to a question; a domain failure becomes a short apology, logged."""

@@ -17,7 +17,11 @@ def mention_listener(deps: Deps) -> Callable[..., None]:
         if event.get("subtype") or event.get("bot_id"):
             return  # canvases (document_mention), edits and bots do not get answers
         question = inbound.parse(event.get("text")).text
-        message = help_message() if not question else deps.reply_for(question)
+        url = deps.probe_url(event.get("text") or "")
+        if url is not None:
+            message = deps.probe_reply(url, requester=str(event.get("user", "unknown")))
+        else:
+            message = help_message() if not question else deps.reply_for(question)
         say(thread_ts=event.get("thread_ts") or event["ts"], **message.to_kwargs())
 
     return on_mention

@@ -28,7 +28,11 @@ def is_dm_from_a_person(event: dict[str, Any]) -> bool:
 def dm_listener(deps: Deps) -> Callable[..., None]:
     def on_dm(event: dict[str, Any], say: Say) -> None:
         question = inbound.parse(event.get("text")).text
-        message = help_message() if not question else deps.reply_for(question)
+        url = deps.probe_url(event.get("text") or "")
+        if url is not None:
+            message = deps.probe_reply(url, requester=str(event.get("user", "unknown")))
+        else:
+            message = help_message() if not question else deps.reply_for(question)
         thread = event.get("thread_ts")
         say(**message.to_kwargs(), **({"thread_ts": thread} if thread else {}))
 
