@@ -1,6 +1,6 @@
 """Benchmark figures for the answering core; printed, never asserted (see README).
 
-python benchmarks/bench.py [--runs N] [--no-slack]
+python benchmarks/bench.py [--runs N] [--no-slack] [--no-probe]
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--slack", action=argparse.BooleanOptionalAction, default=True, help="also run bench_slack")
+    parser.add_argument("--probe", action=argparse.BooleanOptionalAction, default=True, help="also run bench_probe")
     args = parser.parse_args()
     root = default_root()
     print(f"python {sys.version.split()[0]} on {sys.platform}; knowledge at {root}")
@@ -111,6 +112,10 @@ def main() -> int:
         print(f"  {label:30s} {fmt(results[label])}")
     base = statistics.median(results["python -c pass"])
     print(f"  httpcode ask 403 / python -c pass = {statistics.median(results['httpcode ask 403']) / base:.1f}x")
+    if args.probe:
+        import bench_probe  # next to this file
+
+        bench_probe.main()
     if args.slack:
         import bench_slack  # next to this file; imported here so --no-slack never loads Bolt
 

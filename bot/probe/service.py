@@ -44,10 +44,12 @@ class Prober:
     def check(self, url: str, requester: str = "cli") -> ProbeReport:
         """Probe url for requester within the limits; DISABLED and BUSY are answers too."""
         if not self.settings.enabled:
-            return self._report(ProbeResult(url, Outcome.DISABLED, "the operator has turned URL probing off"))
+            return self._report(
+                ProbeResult(url, Outcome.DISABLED, "the operator has turned URL probing off"), requester
+            )
         refusal = self.admission.admit(requester)
         if refusal is not None:
-            return self._report(ProbeResult(url, Outcome.BUSY, refusal))
+            return self._report(ProbeResult(url, Outcome.BUSY, refusal), requester)
         try:
             result = probe_sync(
                 url,
@@ -62,7 +64,35 @@ class Prober:
             )
         finally:
             self.admission.release()
-        return self._report(result._replace(hints=derive_hints(result)))
+        return self._report(result._replace(hints=derive_hints(result)), requester)
 
-    def _report(self, result: ProbeResult) -> ProbeReport:
+    def _report(self, result: ProbeResult, requester: str = "") -> ProbeReport:
+        audit(result, requester)
         return ProbeReport(result, explain(result, self.answerer))
+
+
+def redact_url(url: str) -> str:
+    """The URL for a log line: query values and fragments dropped (they may carry tokens), names kept."""
+    base, _, query = url.partition("?")
+    base = base.partition("#")[0]
+    if not query:
+        return base
+    names = [part.partition("=")[0] for part in query.partition("#")[0].split("&") if part]
+    return base + "?" + "&".join(f"{name}=…" for name in names)
+
+
+def audit(result: ProbeResult, requester: str) -> None:
+    """One record per probe (probe.md §2 step 14): who, what, where it connected, and how it ended."""
+    import logging
+
+    addresses = ",".join(sorted({hop.address for hop in result.hops if hop.address})) or "-"
+    logging.getLogger("httpcode.probe.audit").info(
+        "probe requester=%s url=%s connected=%s outcome=%s allow_entry=%s bytes=%d total_ms=%s",
+        requester or "-",
+        redact_url(result.url),
+        addresses,
+        result.outcome.value,
+        result.allow_entry or "-",
+        result.body_bytes,
+        result.timings.total_ms,
+    )
