@@ -20,7 +20,7 @@ from bot.probe.policy import (
 )
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
-SECRET = "xoxb-123456789012-123456789012-AbCdEfGhIjKlMnOpQrStUvWx"
+SECRET = "xoxb-fake-not-a-token-AbCdEfGhIjKlMnOpQrStUvWx"
 
 
 def clock() -> datetime:
@@ -346,7 +346,7 @@ def test_every_bad_variable_is_reported_at_once() -> None:
     "secret",
     [
         SECRET,
-        "xapp-1-A0123-4567-abcdef",
+        "xapp-fake-A0123-abcdef",
         "ghp_abcdefABCDEF0123456789",
         "AKIAABCDEFGHIJKLMNOP",
         "c2VjcmV0LXNlY3JldC1zZWNyZXQ=",

@@ -18,8 +18,8 @@ from tests.slack.conftest import SECRET
 from tests.slack.fakeslack import FakeSlack, FakeSocketModeServer
 from tests.slack.sender import SlackSender
 
-BOT = "xoxb-1111-2222-secretvalue"
-APP = "xapp-1-A0TEST-3333-secretvalue"
+BOT = "xoxb-fake-secretvalue"
+APP = "xapp-fake-secretvalue"
 
 
 def run_serve(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:

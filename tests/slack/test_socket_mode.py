@@ -28,7 +28,7 @@ def test_command_and_mention_over_socket_mode(
     fake_slack: FakeSlack, socket_server: FakeSocketModeServer, answerer: Answerer
 ) -> None:
     app = create_app(answerer, client=make_client("xoxb-test-token", fake_slack.api_url))
-    handler = SocketModeHandler(app, app_token="xapp-1-A0TEST-1-test")
+    handler = SocketModeHandler(app, app_token="xapp-fake-test")
     handler.connect()  # type: ignore[no-untyped-call]
     try:
         socket_server.wait_for_connection()
