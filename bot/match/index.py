@@ -150,7 +150,7 @@ class PhraseIndex:
             if needs_two and len(present.intersection(phrase.unique)) < 2:
                 continue
             score = self._score(phrase, number, positions, seq, corrected, short_query)
-            if score <= 0.3:
+            if score < 0.35:  # below the matcher's suggestion floor: not worth a hit
                 continue
             old = best.get(phrase.entry)
             if old is None or score > old.score:
@@ -188,7 +188,8 @@ class PhraseIndex:
             rare = 0.1 if self.idf[token] >= self.rare_idf else 0.0  # ENOTFOUND, teapot: one entry or two
             return (LENGTH_WEIGHT[1] + rare) * weight * (0.9 if token in corrected else 1.0)
         total = self.phrase_weight[number]
-        covered = sum(self.idf[t] * (0.9 if t in corrected else 1.0) for t in toks if t in positions)
+        present_mass = sum(self.idf[t] for t in toks if t in positions)
+        covered = present_mass - 0.1 * sum(self.idf[t] for t in toks if t in corrected and t in positions)
         coverage = covered / total if total else 0.0
         whole = 0.0
         if coverage >= 0.6 and (len(toks) > 2 or coverage >= 0.89):
@@ -201,12 +202,14 @@ class PhraseIndex:
             else:
                 order = 0.6
             whole = coverage * coverage * order * LENGTH_WEIGHT[min(len(toks), 4)] * weight
-        run_tokens, run_mass = _longest_run(toks, positions, self.idf)
         part = 0.0
-        if run_tokens >= 2:
-            # Two ordinary tokens in a row ("access log") stay a suggestion; three
-            # distinctive ones ("upstream timed out") are an answer.
-            part = max(0.0, 0.9 * (1.0 - math.exp(-(run_mass - 3.0) / 4.0)) * weight)
+        # Two ordinary tokens in a row ("access log") stay a suggestion; three distinctive ones
+        # ("upstream timed out") are an answer. The run's mass is at most present_mass, so the
+        # run is looked for only when it could beat the whole-phrase score.
+        if _run_score(present_mass, weight) > whole:
+            run_tokens, run_mass = _longest_run(toks, positions, self.idf)
+            if run_tokens >= 2:
+                part = _run_score(run_mass, weight)
         near = 0.0
         if short_query and phrase.source != "hint" and coverage >= 0.45:
             near = 0.3 + 0.3 * coverage  # "gateway" alone: worth a did-you-mean, never an answer
@@ -243,6 +246,10 @@ def _contiguous(seq: Sequence[str], toks: Sequence[str]) -> bool:
     if n == 1:
         return True
     return any(tuple(seq[i : i + n]) == tuple(toks) for i in range(len(seq) - n + 1))
+
+
+def _run_score(mass: float, weight: float) -> float:
+    return max(0.0, 0.9 * (1.0 - math.exp(-(mass - 3.0) / 4.0)) * weight)
 
 
 def _span(toks: Sequence[str], positions: dict[str, list[int]]) -> int:
