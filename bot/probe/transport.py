@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-import re
 import socket
 import ssl
 import time
@@ -33,6 +32,7 @@ from bot.probe.addresses import classify
 from bot.probe.outcome import Outcome
 from bot.probe.policy import Policy
 from bot.probe.result import TlsInfo
+from bot.probe.urlgate import numeric_ipv4
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +42,6 @@ Resolver = Callable[[str], Awaitable[list[str]]]
 MAX_ATTEMPTS = 3
 """Checked addresses dialled per connection at most (§2 step 8.4); a name with 100 answers is not a scan."""
 
-# inet_aton(3) forms (`2130706433`, `0x7f.1`): the URL gate decodes these; the guard does the same rather
-# than hand them to a resolver, which would decode them in its own way (§2 step 5).
-_NUMERIC_HOST = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+))*", re.IGNORECASE)
 _NO_CHECK_TIME = 0x200000  # OpenSSL X509_V_FLAG_NO_CHECK_TIME; not named by the ssl module
 _SHORT_NAMES = {
     "commonName": "CN",
@@ -493,13 +490,7 @@ def _literal(host: str) -> str | None:
         return str(ipaddress.ip_address(host))
     except ValueError:
         pass
-    if _NUMERIC_HOST.fullmatch(host.removesuffix(".")):
-        try:
-            return socket.inet_ntoa(socket.inet_aton(host.removesuffix(".")))
-        except OSError:
-            reason = f"the numeric host {_clip(host)} is not an IPv4 address"
-            raise ProbeRefused(Outcome.REFUSE_SYNTAX, reason) from None
-    return None
+    return numeric_ipv4(host)
 
 
 def _normalised(answer: str) -> str:

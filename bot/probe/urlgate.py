@@ -183,20 +183,32 @@ def _check_host(host: str) -> str | None:
         # Empty labels are invalid (RFC 1035 §2.3.1) and would let `localhost..` or `.localhost`
         # slip past the suffix test below.
         _refuse(Outcome.REFUSE_SYNTAX, f"the host {_show(host)} has an empty label")
-    if _NUMERIC_HOST.fullmatch(name):
-        # Resolvers decode these with inet_aton (`127.1`, `0x7f000001`, `0177.0.0.1`), so they are
-        # addresses, not names; decode them the same way and never send them to a resolver.
-        try:
-            packed = socket.inet_aton(name)
-        except OSError as exc:
-            raise ProbeRefused(
-                Outcome.REFUSE_SYNTAX, f"the numeric host {_show(host)} is not a valid IPv4 address"
-            ) from exc
-        return str(ipaddress.IPv4Address(packed))
+    numeric = numeric_ipv4(name)
+    if numeric is not None:
+        return numeric
     if name == "localhost" or name.endswith(".localhost"):
         # RFC 6761 §6.3: localhost names are loopback and must not be sent to DNS.
         _refuse(Outcome.REFUSE_ADDR, f"{_clip(host)} is a localhost name, which means this machine (RFC 6761)")
     return None
+
+
+def numeric_ipv4(name: str) -> str | None:
+    """The IPv4 address an all-numeric host spells (`127.1`, `0x7f000001`, `0177.0.0.1`), else None.
+
+    Resolvers decode these with inet_aton, so they are addresses, not names: decode them the same
+    way and never send them to a resolver. One trailing dot is ignored. Raises ProbeRefused
+    (REFUSE:syntax) for a numeric host inet_aton rejects. Shared with the transport's guard.
+    """
+    name = name.removesuffix(".")
+    if not _NUMERIC_HOST.fullmatch(name):
+        return None
+    try:
+        packed = socket.inet_aton(name)
+    except OSError as exc:
+        raise ProbeRefused(
+            Outcome.REFUSE_SYNTAX, f"the numeric host {_show(name)} is not a valid IPv4 address"
+        ) from exc
+    return str(ipaddress.IPv4Address(packed))
 
 
 def _check_port(url: httpx.URL, authority: str, ports: frozenset[int]) -> int:

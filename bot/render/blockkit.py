@@ -106,18 +106,20 @@ def answer_message(answer: Answer, *, share_button: bool = False) -> SlackMessag
         return help_message()
     tail: list[dict[str, Any]] = []
     if share_button and answer.question:
-        tail.append(_actions([_button("Share in channel", ACTION_SHARE, answer.question[:MAX_BUTTON_VALUE])]))
+        tail.append(_actions([button("Share in channel", ACTION_SHARE, answer.question[:MAX_BUTTON_VALUE])]))
     if answer.status is AnswerStatus.UNSURE:
         names = ", ".join(_match_label(s) for s in answer.suggestions[:MAX_ASK_BUTTONS])
-        return _message(escape(f"I'm not sure what you mean. Did you mean: {names}?"), _unsure_blocks(answer) + tail)
+        return build_message(
+            escape(f"I'm not sure what you mean. Did you mean: {names}?"), _unsure_blocks(answer) + tail
+        )
     if answer.status is not AnswerStatus.ANSWERED or not answer.entries:
-        return _message(escape(f"I don't know what that refers to. {HOW_TO_ASK}"), _unknown_blocks(answer) + tail)
+        return build_message(escape(f"I don't know what that refers to. {HOW_TO_ASK}"), _unknown_blocks(answer) + tail)
     blocks: list[dict[str, Any]] = []
     for budget in _BUDGETS:
         blocks = _answered_blocks(answer, budget) + tail
-        if _json_size(blocks) <= TARGET_BLOCKS_JSON:
+        if json_size(blocks) <= TARGET_BLOCKS_JSON:
             break
-    return _message(_answered_text(answer), blocks)
+    return build_message(_answered_text(answer), blocks)
 
 
 def help_message() -> SlackMessage:
@@ -132,7 +134,7 @@ def help_message() -> SlackMessage:
         _section(_where_text()),
         _context(escape(HOW_TO_ASK)),
     ]
-    return _message(
+    return build_message(
         "Ask /httpcode about a status code or an error, e.g. /httpcode 403 or /httpcode bad gateway.", blocks
     )
 
@@ -142,7 +144,7 @@ def error_message(what_failed: str) -> SlackMessage:
     what = _prose(what_failed).rstrip(".")
     sentence = f"Sorry, something went wrong: {what}." if what else "Sorry, something went wrong."
     text = escape(truncate(sentence, 500)) + " Please try again in a moment."
-    return _message(text, [_section(text)])
+    return build_message(text, [_section(text)])
 
 
 def home_view(entry_count: int) -> dict[str, Any]:
@@ -177,7 +179,7 @@ def validate_limits(
     problems: list[str] = []
     if len(blocks) > max_blocks:
         problems.append(f"/blocks: {len(blocks)} blocks (limit {max_blocks})")
-    if max_json is not None and (size := _json_size(blocks)) > max_json:
+    if max_json is not None and (size := json_size(blocks)) > max_json:
         problems.append(f"/blocks: {size} characters of JSON (limit {max_json})")
     ids: dict[str, set[str]] = {"block_id": set(), "action_id": set()}
     for index, block in enumerate(blocks):
@@ -424,7 +426,7 @@ def _actions(elements: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "actions", "elements": list(elements)[:MAX_ACTION_ELEMENTS]}
 
 
-def _button(text: str, action_id: str, value: str) -> dict[str, Any]:
+def button(text: str, action_id: str, value: str) -> dict[str, Any]:
     button: dict[str, Any] = {"type": "button", "action_id": action_id[:MAX_ID], "text": _plain(text, MAX_BUTTON_TEXT)}
     if value:
         button["value"] = value[:MAX_BUTTON_VALUE]
@@ -432,10 +434,10 @@ def _button(text: str, action_id: str, value: str) -> dict[str, Any]:
 
 
 def _ask_button(label: str, entry_id: str, number: int) -> dict[str, Any]:
-    return _button(label, f"{ACTION_ASK_RELATED}_{number}", entry_id)
+    return button(label, f"{ACTION_ASK_RELATED}_{number}", entry_id)
 
 
-def _json_size(blocks: Sequence[Mapping[str, Any]]) -> int:
+def json_size(blocks: Sequence[Mapping[str, Any]]) -> int:
     """Characters of blocks JSON as the SDK sends it (ASCII-escaped), the conservative measure."""
     return len(json.dumps(list(blocks)))
 
@@ -449,7 +451,7 @@ def _fit(blocks: list[dict[str, Any]], max_blocks: int) -> list[dict[str, Any]]:
     return [*kept, _context("… more than fits in one message."), *tail]
 
 
-def _message(text: str, blocks: list[dict[str, Any]], max_blocks: int = MAX_MESSAGE_BLOCKS) -> SlackMessage:
+def build_message(text: str, blocks: list[dict[str, Any]], max_blocks: int = MAX_MESSAGE_BLOCKS) -> SlackMessage:
     fallback = truncate(text, MAX_FALLBACK_TEXT) if text.strip() else "httpcode"
     return SlackMessage(text=fallback, blocks=tuple(_fit(blocks, max_blocks)))
 

@@ -21,9 +21,9 @@ from bot.render.blockkit import (
     MAX_SECTION_TEXT,
     TARGET_BLOCKS_JSON,
     SlackMessage,
-    _button,
-    _json_size,
-    _message,
+    build_message,
+    button,
+    json_size,
 )
 from bot.render.mrkdwn import escape, truncate
 from bot.render.probe_terminal import (
@@ -72,17 +72,17 @@ def probe_message(result: ProbeResult, explanation: ProbeExplanation) -> SlackMe
     blocks: list[dict[str, Any]] = []
     for budget in _BUDGETS:
         blocks = _blocks(result, explanation, budget)
-        if _json_size(blocks) <= TARGET_BLOCKS_JSON:
+        if json_size(blocks) <= TARGET_BLOCKS_JSON:
             break
     else:
         blocks = _squeeze(blocks)
-    return _message(_inert(truncate(headline(result, url_chars=200), FALLBACK_CHARS)), blocks)
+    return build_message(_inert(truncate(headline(result, url_chars=200), FALLBACK_CHARS)), blocks)
 
 
 def probing_message(url: str) -> SlackMessage:
     """The immediate acknowledgement while the probe runs: `Probing <url>…`."""
     text = f"Probing {_inert(show_url(url, 300))}…"
-    return _message(text, [_context(text)])
+    return build_message(text, [_context(text)])
 
 
 # -- blocks --------------------------------------------------------------------------------------
@@ -122,8 +122,8 @@ def _entry_blocks(explanation: ProbeExplanation, budget: _Budget) -> list[dict[s
     if entry.origin_line:
         head.append(f"_{escape(truncate(entry.origin_line, 300))}_")
     head.append(escape(truncate(" ".join(entry.summary.split()), 600)))
-    button = _button("Full answer", f"{ACTION_ASK_RELATED}_1", entry.id)
-    blocks = [{"type": "divider"}, _section("\n".join(head), accessory=button)]
+    full_answer = button("Full answer", f"{ACTION_ASK_RELATED}_1", entry.id)
+    blocks = [{"type": "divider"}, _section("\n".join(head), accessory=full_answer)]
     causes = entry.causes[: budget.causes]
     if causes:
         lines = ["*Likely causes*"]
@@ -141,8 +141,8 @@ def _entry_blocks(explanation: ProbeExplanation, budget: _Budget) -> list[dict[s
 def _squeeze(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Last resort for a result no budget fits: drop the largest blocks after the headline, saying so."""
     kept = list(blocks)
-    while _json_size(kept) > TARGET_BLOCKS_JSON - 200 and len(kept) > 1:
-        largest = max(range(1, len(kept)), key=lambda i: _json_size([kept[i]]))
+    while json_size(kept) > TARGET_BLOCKS_JSON - 200 and len(kept) > 1:
+        largest = max(range(1, len(kept)), key=lambda i: json_size([kept[i]]))
         del kept[largest]
     return [*kept, _context("… some details were left out to fit one message.")]
 
