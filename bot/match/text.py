@@ -60,8 +60,3 @@ def split_identifiers(text: str) -> str:
 def tokens(text: str) -> list[str]:
     """Content tokens in order: folded, alphanumeric runs, stopwords removed, plurals folded."""
     return [singular(t) for t in _TOKEN.findall(fold(split_identifiers(text))) if t not in STOPWORDS]
-
-
-def all_tokens(text: str) -> list[str]:
-    """Every alphanumeric token in order, stopwords kept (for context windows)."""
-    return _TOKEN.findall(fold(text))
