@@ -47,7 +47,7 @@ RULES: dict[str, str] = {
     "KB105": "no field is an empty string or an empty list",
     "KB201": "ids are unique",
     "KB202": "a name or alias is not claimed twice by one origin for different codes",
-    "KB203": "every related, compare.with, parent and collides_with id exists",
+    "KB203": "every related, compare.with, parent, seen_as and collides_with id exists",
     "KB204": "collides_with is declared on both sides",
 }
 
@@ -342,6 +342,8 @@ def _reference_paths(data: Mapping[str, Any]) -> Iterable[tuple[str | int, ...]]
             yield ("compare", index, "with")
     if data.get("parent") is not None:
         yield ("parent",)
+    if data.get("seen_as") is not None:
+        yield ("seen_as",)
 
 
 def check_paths(

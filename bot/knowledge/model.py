@@ -72,6 +72,7 @@ class Entry(NamedTuple):
     expires: str | None = None
     parent: str | None = None
     sent_as: str | None = None
+    seen_as: str | None = None  # a topic's usual status or class on the wire, when it has one
     visible_to: str | None = None
     collides_with: tuple[str, ...] = ()
     layer: str | None = None
@@ -141,6 +142,7 @@ def entry_from_mapping(data: Mapping[str, Any], path: str) -> Entry:
         expires=None if data.get("expires") is None else str(data["expires"]),
         parent=None if data.get("parent") is None else str(data["parent"]),
         sent_as=None if data.get("sent_as") is None else str(data["sent_as"]),
+        seen_as=None if data.get("seen_as") is None else str(data["seen_as"]),
         visible_to=data.get("visible_to"),
         collides_with=_strs(data.get("collides_with")),
         layer=data.get("layer"),

@@ -80,6 +80,7 @@ ENTRY_FIELDS: tuple[Field, ...] = (
     _opt("expires"),
     Field("parent", "str", allowed=frozenset({Kind.VENDOR})),
     Field("sent_as", "str", allowed=frozenset({Kind.VENDOR})),
+    Field("seen_as", "str", allowed=frozenset({Kind.TOPIC})),
     Field("visible_to", "str", allowed=frozenset({Kind.VENDOR}), choices=frozenset({"logs-only"})),
     _opt("collides_with", "strlist"),
     Field(

@@ -10,33 +10,41 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from bot.knowledge.model import Entry, KnowledgeBase
 from bot.knowledge.schema import Kind
-from bot.match.text import tokens
+from bot.match.text import stem, tokens, words
 
-MAX_POSTINGS = 16  # a word in more phrases than this only counts, it does not nominate candidates...
-ALWAYS_NOMINATE = 3  # ...unless it is among the question's three rarest words
+MAX_SKIP = 3  # phrase words a quoted fragment may leave out between two it kept
+EXPLAINS = 0.06  # bonus for a whole phrase, scaled by the share of the question it accounts for
+ANCHORS = 1  # a phrase is looked at when the question holds its rarest word (or a word of a name)...
+RAREST = 2  # ...or holds one of the question's two rarest words
 SOURCE_WEIGHT = {"name": 1.0, "alias": 0.97, "hint": 0.93}
 LENGTH_WEIGHT = (0.0, 0.8, 0.9, 0.94, 0.96)  # by phrase length in tokens, 4+ capped
 
 # Ordinary English words that are also reason phrases: alone in a long sentence they say
 # nothing about HTTP ("we found it", "it's ok"), so they need a short query or a status word.
 AMBIGUOUS_WORDS = frozenset(
-    """ok found created accepted gone conflict continue processing locked unused deprecated moved redirect
+    stem(w)
+    for w in """ok found created accepted gone conflict continue processing locked unused deprecated moved redirect
     denied expired unknown""".split()
 )  # fmt: skip
 STATUS_CONTEXT = frozenset(
-    "http https status code error response returns returned returning got getting throws page server".split()
+    stem(w)
+    for w in "http https status code error response returns returned returning got getting throws page server".split()
 )
 GENERIC_ORIGIN_WORDS = frozenset(
-    """application load balancing elastic error page body http mapping code codes framework api apis server
+    stem(w)
+    for w in """application load balancing elastic error page body http mapping code codes framework api apis server
     shared hosting limits bandwidth enterprise access module core informal proxy convention client python
     log delivery service web windows parental controls""".split()
 )  # fmt: skip
+
+
+_WORDS = re.compile(r"[A-Za-z0-9]+")
 
 
 class Phrase(NamedTuple):
@@ -72,8 +80,8 @@ class PhraseIndex:
                 if not toks or (entry.id, toks) in seen:
                     continue
                 seen.add((entry.id, toks))
-                if len(toks) == 1 and len(text.split()) > 1:
-                    shortened.add(len(self.phrases))  # "IM Used" -> "used": needs a rare token to count
+                if len(toks) == 1 and len(_WORDS.findall(text)) > 1:
+                    shortened.add(len(self.phrases))  # "IM Used", "If-Range" -> one word: it needs to be rare
                 self.phrases.append(Phrase(entry.id, toks, source, text, tuple(dict.fromkeys(toks))))
         entry_df: dict[str, set[str]] = defaultdict(set)
         for phrase in self.phrases:
@@ -81,6 +89,7 @@ class PhraseIndex:
                 entry_df[token].add(phrase.entry)
         n = max(1, len(kb))
         self.idf = {t: math.log(1 + n / len(es)) for t, es in entry_df.items()}
+        self.max_idf = math.log(1 + n)  # what a word no entry uses weighs in a question
         self.postings: dict[str, list[int]] = defaultdict(list)
         for number, phrase in enumerate(self.phrases):
             for token in set(phrase.tokens):
@@ -88,23 +97,31 @@ class PhraseIndex:
         # A lone token must be rarer than this to count as a phrase ("error" is not; "teapot" is).
         self.distinctive_idf = math.log(1 + 25)
         self.rare_idf = math.log(1 + n / 2)
-        self.name_postings: dict[str, list[int]] = defaultdict(list)  # names and aliases always nominate
+        # A long question looks only at phrases anchored on its words: a phrase's rarest words, and
+        # every word of a name or alias. A phrase none of whose rare words were asked cannot score.
+        self.anchor_postings: dict[str, list[int]] = defaultdict(list)
         for number, phrase in enumerate(self.phrases):
-            if phrase.source != "hint":
-                for token in phrase.unique:
-                    self.name_postings[token].append(number)
+            ranked = sorted(phrase.unique, key=lambda t: -self.idf[t])
+            for token in phrase.unique if phrase.source != "hint" else ranked[:ANCHORS]:
+                self.anchor_postings[token].append(number)
         self.phrase_weight = [sum(self.idf[t] for t in p.tokens) for p in self.phrases]
+        # Typos are corrected on whole words, before stemming ("servcie" is near "service", while
+        # their stems "servci" and "servic" are not), then mapped to the stem the index uses.
+        self.spellings: dict[str, str] = {}
+        for phrase in self.phrases:
+            for word in words(phrase.text):
+                if len(word) >= 4 and not word.isdigit():
+                    self.spellings.setdefault(word, stem(word))
         self.buckets: dict[str, list[str]] = defaultdict(list)
-        for token in self.idf:
-            if len(token) >= 4 and not token.isdigit():
-                self.buckets[token[0]].append(token)
+        for word in self.spellings:
+            self.buckets[word[0]].append(word)
         self._corrections: dict[str, str | None] = {}
         self.shortened = frozenset(shortened)
         self.vendor_words = {e.id: _vendor_words(e) for e in kb if e.kind is Kind.VENDOR}
 
     def correct(self, token: str) -> str | None:
-        """The vocabulary token a misspelt query token most likely meant, or None."""
-        if token in self.idf or len(token) < 5 or token.isdigit():
+        """The stem of the vocabulary word a misspelt query word most likely meant, or None."""
+        if len(token) < 5 or token.isdigit():
             return None
         cached = self._corrections.get(token, "")
         if cached != "":
@@ -114,41 +131,56 @@ class PhraseIndex:
         bucket = [t for t in self.buckets.get(token[0], ()) if abs(len(t) - len(token)) <= 2]
         cutoff = 86 if len(token) <= 6 else 82
         best = process.extractOne(token, bucket, scorer=fuzz.ratio, score_cutoff=cutoff) if bucket else None
-        result = best[0] if best else None
+        result = self.spellings[best[0]] if best else None
         if len(self._corrections) < 20000:
             self._corrections[token] = result
         return result
 
-    def search(self, query_tokens: Sequence[str], *, short_query: bool) -> dict[str, PhraseHit]:
-        """Best phrase hit per entry, scores in [0, 1); entries with several hits score a little higher."""
+    def search(
+        self, query_tokens: Sequence[str], query_words: Sequence[str] = (), *, short_query: bool
+    ) -> dict[str, PhraseHit]:
+        """Best phrase hit per entry, scores in [0, 1); entries with several hits score a little higher.
+
+        `query_words` are the question's unstemmed words, parallel to its tokens, for typo correction.
+        """
         corrected: set[str] = set()
         seq: list[str] = []
-        for token in query_tokens:
-            fixed = self.correct(token)
+        for number, token in enumerate(query_tokens):
+            if token in self.idf:
+                seq.append(token)
+                continue
+            fixed = self.correct(query_words[number] if number < len(query_words) else token)
             if fixed is not None:
                 corrected.add(fixed)
                 seq.append(fixed)
             else:
                 seq.append(token)
+        corrected.difference_update(query_tokens)  # also typed right elsewhere: no typo penalty
         positions: dict[str, list[int]] = defaultdict(list)
         for number, token in enumerate(seq):
             positions[token].append(number)
-        # Candidates come from the query's rarer words; in a long paste, a phrase made only of
-        # everyday words ("http error") is weak evidence and not worth scoring. Short questions
-        # use every word.
-        candidates: set[int] = set()
-        known = sorted((len(self.postings[t]), t) for t in positions if t in self.postings)
-        for rank, (size, token) in enumerate(known):
-            nominate = short_query or size <= MAX_POSTINGS or rank < ALWAYS_NOMINATE
-            candidates.update(self.postings[token] if nominate else self.name_postings.get(token, ()))
+        # Candidates: for a short question every phrase sharing a word; for a longer one, phrases
+        # sharing one of its rarest words, and phrases anchored on its other words (names and
+        # aliases on each of their words, hints on their rarest).
+        # A phrase of several words needs two of them in the question; the anchor counts tell
+        # that for most phrases without looking at their words.
+        counts: Counter[int] = Counter()
+        rarest = set(sorted(positions, key=lambda t: len(self.postings.get(t, ())))[:RAREST])
+        for token in positions:
+            full = short_query or token in rarest
+            counts.update((self.postings if full else self.anchor_postings).get(token, ()))
         present = set(positions)
         best: dict[str, PhraseHit] = {}
         extra: dict[str, int] = defaultdict(int)
-        for number in candidates:
-            phrase = self.phrases[number]
-            needs_two = len(phrase.tokens) > 1 and not (short_query and phrase.source != "hint")
-            if needs_two and len(present.intersection(phrase.unique)) < 2:
-                continue
+        phrases = self.phrases
+        for number, count in counts.items():
+            phrase = phrases[number]
+            if count < 2 and len(phrase.tokens) > 1:
+                if phrase.source == "hint":
+                    if short_query or len(present.intersection(phrase.unique)) < 2:
+                        continue
+                elif not short_query:
+                    continue
             score = self._score(phrase, number, positions, seq, corrected, short_query)
             if score < 0.35:  # below the matcher's suggestion floor: not worth a hit
                 continue
@@ -159,8 +191,14 @@ class PhraseIndex:
                 best[phrase.entry] = PhraseHit(phrase.entry, score, phrase.text, hit_corrected, phrase.tokens, complete)
             extra[phrase.entry] += 1
         out = {}
+        asked = sum(self.idf.get(t, self.max_idf) for t in seq) or 1.0
         for entry, hit in best.items():
             score = hit.score + 0.01 * min(3, extra[entry] - 1)  # more evidence, a little more sure
+            if hit.complete:
+                # Of two whole phrases, the one that explains more of the question is the better
+                # reading: S3's "PermanentRedirect The bucket ... endpoint" (a 301) over 308's name.
+                explained = sum(self.idf[t] for t in set(hit.tokens))
+                score += EXPLAINS * min(1.0, explained / asked)
             if any(_inside(hit.tokens, o.tokens) for o in best.values() if o is not hit and o.complete):
                 score *= 0.85  # "connection refused" inside nginx's "connect() failed (111: Connection refused) ..."
             out[entry] = PhraseHit(hit.entry, min(0.98, score), hit.phrase, hit.corrected, hit.tokens, hit.complete)
@@ -277,17 +315,26 @@ def _inside(short: Sequence[str], long: Sequence[str]) -> bool:
 
 
 def _longest_run(toks: Sequence[str], positions: dict[str, list[int]], idf: dict[str, float]) -> tuple[int, float]:
-    """Longest run of consecutive phrase tokens that also stand consecutively in the query."""
+    """Longest run of phrase tokens, in the phrase's order, that stand consecutively in the query.
+
+    The phrase side may skip up to MAX_SKIP tokens between two of them: people quote an error
+    from memory and drop the middle ("failed while connecting to upstream" for nginx's
+    "connect() failed (111: Connection refused) while connecting to upstream").
+    """
     best_len, best_mass = 0, 0.0
-    previous: dict[int, tuple[int, float]] = {}
-    for token in toks:
-        current: dict[int, tuple[int, float]] = {}
+    ends: dict[int, tuple[int, float, int]] = {}  # query position -> (length, mass, phrase index) of a run ending there
+    for index, token in enumerate(toks):
         for pos in positions.get(token, ()):
-            length, mass = previous.get(pos - 1, (0, 0.0))
-            current[pos] = (length + 1, mass + idf[token])
-            if current[pos][1] > best_mass:
-                best_len, best_mass = current[pos]
-        previous = current
+            length, mass, last = ends.get(pos - 1, (0, 0.0, -1))
+            if length and index - last - 1 > MAX_SKIP:
+                length, mass = 0, 0.0
+            if length and last >= index:
+                continue
+            run = (length + 1, mass + idf[token], index)
+            if pos not in ends or ends[pos][1] < run[1]:
+                ends[pos] = run
+            if run[1] > best_mass:
+                best_len, best_mass = run[0], run[1]
     return best_len, best_mass
 
 

@@ -13,7 +13,7 @@ from bot.knowledge.model import Entry, KnowledgeBase
 from bot.knowledge.schema import Kind
 from bot.match.codes import CodeMention, find_codes
 from bot.match.index import PhraseHit, PhraseIndex
-from bot.match.text import tokens
+from bot.match.text import stem, words
 
 CONFIDENT = 0.6
 SUGGEST = 0.35
@@ -27,8 +27,8 @@ NO_RESPONSE = "000"  # curl and log tools print 000 when no status line arrived 
 class Match(NamedTuple):
     """One entry the question points to; `asked` is the code as written when it differs.
 
-    `code` is the entry's own code ("500.30" for an IIS sub-status); `status` is the code on the
-    wire, the parent for a sub-status ("500"), which is what the JSON contract reports as `code`.
+    `code` is the entry's own code ("500.30" for an IIS sub-status, "1020" for a Cloudflare error);
+    `status` is the code on the wire ("500", "403"), which is what the JSON contract reports as `code`.
     """
 
     entry: str
@@ -36,13 +36,13 @@ class Match(NamedTuple):
     code: str | None
     name: str
     score: float
-    via: str  # code | phrase | class-fallback | alternative
+    via: str  # code | phrase | class-fallback | topic | alternative
     asked: str | None = None
-    parent: str | None = None
+    wire: str | None = None  # the status the client receives, when it is not `code`
 
     @property
     def status(self) -> str | None:
-        return self.parent or self.code
+        return self.wire or self.code
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -123,8 +123,9 @@ class Matcher:
         text = " ".join(text.split())
         if not text:
             return MatchResult()
-        query = tokens(text)
-        hits = self.index.search(query, short_query=len(query) <= 4)
+        asked = words(text)
+        query = [stem(w) for w in asked]
+        hits = self.index.search(query, asked, short_query=len(query) <= 4)
         found: dict[str, _Candidate] = {}
         suggestions: dict[str, float] = {}
         for mention in find_codes(text):
@@ -132,7 +133,7 @@ class Matcher:
         for hit in hits.values():
             self._add_phrase(hit, query, found)
         ranked = self._rank(found)
-        matches = [self._as_match(c) for c in ranked if c.score >= CONFIDENT][:MAX_MATCHES]
+        matches = self._with_seen_as([self._as_match(c) for c in ranked if c.score >= CONFIDENT])[:MAX_MATCHES]
         chosen = {m.entry for m in matches}
         for c in ranked:
             if c.score < CONFIDENT and c.score >= SUGGEST:
@@ -257,6 +258,17 @@ class Matcher:
             return
         self._put(found, _Candidate(entry, score, "phrase", 20_000))
 
+    def _with_seen_as(self, matches: list[Match]) -> list[Match]:
+        """After a topic whose problem reaches the client as one status or class (a redirect loop is
+        a chain of 3xx), answer that status too, just below the topic."""
+        out: list[Match] = []
+        for match in matches:
+            out.append(match)
+            target = self.kb.get(self.kb.entries[match.entry].seen_as or "") if match.kind is Kind.TOPIC else None
+            if target is not None and all(m.entry != target.id for m in matches):
+                out.append(self._plain(target, max(CONFIDENT, match.score - 0.01), "topic"))
+        return out
+
     # -- helpers -------------------------------------------------------------------------
     @staticmethod
     def _put(found: dict[str, _Candidate], candidate: _Candidate) -> None:
@@ -266,8 +278,13 @@ class Matcher:
 
     def _as_match(self, c: _Candidate) -> Match:
         entry = c.entry
-        return Match(entry.id, entry.kind, entry.code, entry.name, round(c.score, 3), c.via, c.asked, entry.parent)
+        return Match(entry.id, entry.kind, entry.code, entry.name, round(c.score, 3), c.via, c.asked, _wire(entry))
 
     @staticmethod
     def _plain(entry: Entry, score: float, via: str) -> Match:
-        return Match(entry.id, entry.kind, entry.code, entry.name, round(score, 3), via, parent=entry.parent)
+        return Match(entry.id, entry.kind, entry.code, entry.name, round(score, 3), via, wire=_wire(entry))
+
+
+def _wire(entry: Entry) -> str | None:
+    """The status a client receives for an entry whose own code it never sees on the wire."""
+    return entry.sent_as or entry.parent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -28,27 +29,45 @@ def fold(text: str) -> str:
     return _APOSTROPHE.sub("", text.lower())
 
 
-_KEEP_S = frozenset({"https", "always", "status", "alias", "series", "news", "canvas"})
+_KEEP_S = frozenset({"https", "always", "status", "alias", "series", "news", "canvas", "species"})
+# Words error messages use interchangeably, folded to one form (after stemming).
+WORD_FAMILY = {
+    "maximum": "max",
+    "cannot": "not",
+    "cant": "not",
+    "couldnt": "not",
+    "unabl": "not",
+}
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])")
 # An upper-case method name is the HTTP verb ("Cannot GET /books"); lower-case "get" is English.
 _METHOD = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|CONNECT|TRACE)\b")
 
 
-def singular(token: str) -> str:
-    """A crude fold of plurals and adverbs (`errors` -> `error`, `permanently` -> `permanent`),
-    applied alike to phrases and queries so both meet on one form."""
+@functools.lru_cache(maxsize=16384)
+def stem(token: str) -> str:
+    """A crude, deterministic fold of English inflections, applied alike to phrases and queries so
+    both meet on one form: `errors` -> `error`, `permanently` -> `permanent`, `redirected` and
+    `redirecting` -> `redirect`, `required` and `requires` -> `requir`, `denied` -> `deny`.
+
+    Crude is enough: the stem is never shown, it only has to be the same on both sides.
+    """
+    if len(token) < 5 or not token.isalpha():
+        return WORD_FAMILY.get(token, token)
     if len(token) > 7 and token.endswith("ily"):
-        return token[:-3] + "y"
-    if len(token) > 7 and token.endswith("ly"):
-        return token[:-2]
-    if (
-        len(token) > 4
-        and token.endswith("s")
-        and not token.endswith(("ss", "us", "is", "ous"))
-        and token not in _KEEP_S
-    ):
-        return token[:-1]
-    return token
+        token = token[:-3] + "y"
+    elif len(token) > 7 and token.endswith("ly"):
+        token = token[:-2]
+    elif token.endswith("ied") or (token.endswith("ies") and token not in _KEEP_S):
+        token = token[:-3] + "y"
+    elif token.endswith("ing") and len(token) >= 7:
+        token = token[:-3]
+    elif token.endswith("ed") and not token.endswith("eed") and len(token) >= 6:
+        token = token[:-2]
+    elif token.endswith("s") and not token.endswith(("ss", "us", "is", "ous")) and token not in _KEEP_S:
+        token = token[:-1]
+    if token.endswith("e") and len(token) >= 5:
+        token = token[:-1]
+    return WORD_FAMILY.get(token, token)
 
 
 def split_identifiers(text: str) -> str:
@@ -57,6 +76,11 @@ def split_identifiers(text: str) -> str:
     return _CAMEL.sub(" ", text)
 
 
+def words(text: str) -> list[str]:
+    """Content words in order, folded, stopwords removed, not stemmed: typo correction compares these."""
+    return [t for t in _TOKEN.findall(fold(split_identifiers(text))) if t not in STOPWORDS]
+
+
 def tokens(text: str) -> list[str]:
-    """Content tokens in order: folded, alphanumeric runs, stopwords removed, plurals folded."""
-    return [singular(t) for t in _TOKEN.findall(fold(split_identifiers(text))) if t not in STOPWORDS]
+    """Content tokens in order: the words, stemmed."""
+    return [stem(t) for t in words(text)]

@@ -10,20 +10,23 @@ import yaml
 from bot.core import Answerer
 from bot.match.matcher import CONFIDENT
 
-EXAMPLES = Path(__file__).resolve().parent / "examples.yml"
-FLOOR = 0.9  # hit@1 on our own labelled examples must stay at or above this
+HERE = Path(__file__).resolve().parent
+# Our own labelled sets: examples.yml, written with the matcher; heldout.yml, written by someone who
+# had not seen the knowledge base or the matcher (it has since been used to find gaps).
+LABELLED = [HERE / "examples.yml", HERE / "heldout.yml"]
+FLOOR = 0.9  # hit@1 on each of them must stay at or above this
 
 
 def first_status(answerer: Answerer, text: str) -> str | None:
     for match in answerer.match(text).matches:
-        if match.kind.value != "topic" and match.code is not None:
-            return match.code
-        return None
+        if match.kind.value != "topic" and match.status is not None:
+            return match.status
     return None
 
 
-def test_own_examples_stay_above_floor(answerer: Answerer) -> None:
-    items = yaml.safe_load(EXAMPLES.read_text())
+@pytest.mark.parametrize("path", LABELLED, ids=lambda p: p.name)
+def test_own_examples_stay_above_floor(answerer: Answerer, path: Path) -> None:
+    items = yaml.safe_load(path.read_text())
     misses = []
     for item in items:
         gold = {str(c) for c in item["codes"]}
@@ -97,3 +100,32 @@ def test_iis_substatus(answerer: Answerer) -> None:
 )
 def test_topics(answerer: Answerer, text: str, topic: str) -> None:
     assert answerer.match(text).matches[0].entry == topic
+
+
+def test_a_fragment_of_an_error_message_quoted_from_memory(answerer: Answerer) -> None:
+    # nginx writes "connect() failed (111: Connection refused) while connecting to upstream"
+    assert first_status(answerer, "nginx log: failed while connecting to upstream") == "502"
+
+
+def test_inflections_meet(answerer: Answerer) -> None:
+    assert first_status(answerer, "the upload says storage quota reached") == "507"
+    assert first_status(answerer, "our CI jobs keep being rate limited by the package registry") == "429"
+
+
+def test_the_code_on_the_wire_is_reported_for_a_vendor_error_number(answerer: Answerer) -> None:
+    match = answerer.match("cloudflare error 1020 on the login page").matches[0]
+    assert (match.entry, match.code, match.status) == ("cloudflare-1020", "1020", "403")
+    assert match.to_dict()["code"] == "403"
+
+
+def test_a_topic_with_a_usual_status_is_followed_by_it(answerer: Answerer) -> None:
+    matches = answerer.match("chrome says ERR_TOO_MANY_REDIRECTS after the https switch").matches
+    assert [m.entry for m in matches[:2]] == ["topic-redirect-loop", "class-3xx"]
+    assert matches[1].score <= matches[0].score and matches[1].via == "topic"
+    # a topic without one is not followed by a status
+    assert [m.kind.value for m in answerer.match("dig says NXDOMAIN for our api host").matches] == ["topic"]
+
+
+def test_the_reading_that_explains_more_of_the_question_wins(answerer: Answerer) -> None:
+    text = "PermanentRedirect: The bucket you are attempting to access must be addressed using the specified endpoint"
+    assert first_status(answerer, text) == "301"  # S3 sends 301, though 308's name is in the text
