@@ -19,6 +19,7 @@ from bot.knowledge.schema import Kind
 from bot.match.text import stem, tokens, words
 
 MAX_SKIP = 3  # phrase words a quoted fragment may leave out between two it kept
+HIT_FLOOR = 0.35  # the matcher's suggestion floor: a weaker phrase score is not worth a hit
 EXPLAINS = 0.06  # bonus for a whole phrase, scaled by the share of the question it accounts for
 ANCHORS = 1  # a phrase is looked at when the question holds its rarest word (or a word of a name)...
 RAREST = 2  # ...or holds one of the question's two rarest words
@@ -182,7 +183,7 @@ class PhraseIndex:
                 elif not short_query:
                     continue
             score = self._score(phrase, number, positions, seq, corrected, short_query)
-            if score < 0.35:  # below the matcher's suggestion floor: not worth a hit
+            if score < HIT_FLOOR:
                 continue
             old = best.get(phrase.entry)
             if old is None or score > old.score:
@@ -225,10 +226,17 @@ class PhraseIndex:
                 return 0.0
             rare = 0.1 if self.idf[token] >= self.rare_idf else 0.0  # ENOTFOUND, teapot: one entry or two
             return (LENGTH_WEIGHT[1] + rare) * weight * (0.9 if token in corrected else 1.0)
+        idf = self.idf
+        present_mass = typo_mass = 0.0
+        present = 0
+        for t in toks:
+            if t in positions:
+                present += 1
+                present_mass += idf[t]
+                if t in corrected:
+                    typo_mass += idf[t]
         total = self.phrase_weight[number]
-        present_mass = sum(self.idf[t] for t in toks if t in positions)
-        covered = present_mass - 0.1 * sum(self.idf[t] for t in toks if t in corrected and t in positions)
-        coverage = covered / total if total else 0.0
+        coverage = (present_mass - 0.1 * typo_mass) / total if total else 0.0
         whole = 0.0
         if coverage >= 0.6 and (len(toks) > 2 or coverage >= 0.89):
             # In order and together is best; close together still counts; words scattered over a long
@@ -243,9 +251,9 @@ class PhraseIndex:
         part = 0.0
         # Two ordinary tokens in a row ("access log") stay a suggestion; three distinctive ones
         # ("upstream timed out") are an answer. The run's mass is at most present_mass, so the
-        # run is looked for only when it could beat the whole-phrase score.
-        if _run_score(present_mass, weight) > whole:
-            run_tokens, run_mass = _longest_run(toks, positions, self.idf)
+        # run is looked for only when it could beat the whole-phrase score and make a hit.
+        if present >= 2 and _run_score(present_mass, weight) > max(whole, HIT_FLOOR):
+            run_tokens, run_mass = _longest_run(toks, positions, idf)
             if run_tokens >= 2:
                 part = _run_score(run_mass, weight)
         near = 0.0

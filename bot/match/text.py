@@ -24,6 +24,8 @@ STOPWORDS = frozenset(
 
 def fold(text: str) -> str:
     """Lowercase, strip accents and apostrophes: `Don’t` -> `dont`."""
+    if text.isascii():
+        return text.lower().replace("'", "")
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _APOSTROPHE.sub("", text.lower())
