@@ -169,13 +169,12 @@ def causes_for_question(entry: Entry, question: str) -> Entry:
     """
     if len(entry.causes) < 2:
         return entry
+    asked = [t for t in tokens(question) if not t.isdigit()]
+    if not asked:  # a bare code has no words to weigh: spare tokenising every cause (~1 ms)
+        return entry
     cause_words, name_words = _words_of(entry.id, entry.causes, entry.name, entry.aliases)
     most = max(1, len(cause_words) // 3)
-    words = {
-        t
-        for t in tokens(question)
-        if not t.isdigit() and t not in name_words and sum(t in cw for cw in cause_words) <= most
-    }
+    words = {t for t in asked if t not in name_words and sum(t in cw for cw in cause_words) <= most}
     if not words:
         return entry
 

@@ -170,6 +170,24 @@ def test_cli_does_not_import_slack(run_cli) -> None:  # type: ignore[no-untyped-
     assert out.stdout.strip().endswith("False"), out.stderr
 
 
+def test_warm_ask_imports_neither_shutil_nor_pathlib(tmp_path: Path) -> None:
+    """Each costs milliseconds of every start: shutil through argparse's help width, pathlib through paths."""
+    code = (
+        "import sys, bot.cli; bot.cli.main(['ask', '403'], bot.cli.Environment.from_process()); "
+        "print(sorted({'shutil', 'pathlib'} & set(sys.modules)))"
+    )
+    import subprocess
+    import sys
+
+    env = {"HTTPCODE_CACHE_DIR": str(tmp_path / "cache"), "PATH": ""}
+    cold, warm = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, check=False)
+        for _ in range(2)
+    ]
+    assert cold.returncode == 0, cold.stderr  # the first run builds the cache, with pathlib and the checker
+    assert warm.stdout.strip().endswith("[]"), warm.stdout[-200:] + warm.stderr
+
+
 def test_kb_check_one_file_resolves_links_against_the_whole_base(run_cli) -> None:  # type: ignore[no-untyped-def]
     result = run_cli(["kb", "check", "knowledge/status/403.yml"])
     assert result.code == 0, result.stdout
@@ -188,9 +206,9 @@ def test_user_cache_dir_follows_xdg_and_home() -> None:
     from bot.config import load_settings, user_cache_dir
 
     if sys.platform.startswith("linux"):
-        assert user_cache_dir({"HOME": "/home/a", "XDG_CACHE_HOME": "/var/cache/a"}) == Path("/var/cache/a/httpcode")
-        assert user_cache_dir({"HOME": "/home/a", "XDG_CACHE_HOME": "relative"}) == Path("/home/a/.cache/httpcode")
-    assert load_settings({"HTTPCODE_CACHE_DIR": "/tmp/x"}).cache_dir == Path("/tmp/x")
+        assert user_cache_dir({"HOME": "/home/a", "XDG_CACHE_HOME": "/var/cache/a"}) == "/var/cache/a/httpcode"
+        assert user_cache_dir({"HOME": "/home/a", "XDG_CACHE_HOME": "relative"}) == "/home/a/.cache/httpcode"
+    assert load_settings({"HTTPCODE_CACHE_DIR": "/tmp/x"}).cache_dir == "/tmp/x"
 
 
 def test_probe_refuses_metadata_and_reports_it_as_a_result(run_cli) -> None:  # type: ignore[no-untyped-def]

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def knowledge_files(paths: Sequence[Path]) -> list[Path]:
     """Every .yml file under the given files or folders, sorted; hidden files and folders skipped."""
+    from pathlib import Path  # for the checker only: the cache key below works on strings
+
     found: set[Path] = set()
     for path in paths:
         if path.is_dir():
@@ -18,12 +23,13 @@ def knowledge_files(paths: Sequence[Path]) -> list[Path]:
     return sorted(found)
 
 
-def stat_fingerprint(root: Path) -> list[str]:
+def stat_fingerprint(root: str | os.PathLike[str]) -> list[str]:
     """`relative/path size mtime_ns` for every entry file, sorted: the cache key's raw material, made
     with os.scandir and plain strings because it runs on every start."""
-    base = len(str(root)) + 1
+    folder = os.fspath(root)
+    base = len(folder) + 1
     lines = []
-    for path in _yml_under(str(root)):
+    for path in _yml_under(folder):
         stat = os.stat(path)
         lines.append(f"{path[base:]} {stat.st_size} {stat.st_mtime_ns}")
     return sorted(lines)

@@ -47,6 +47,8 @@ NOT_CODE_AFTER = frozenset(
     characters chars words pages requests req reqs calls connections conns clients threads workers pods nodes
     instances servers machines tokens dollars usd eur euros gbp percent pct x times per""".split()
 )  # fmt: skip
+# Words before "300s" that make it a duration, not a plural of codes ("after 300s", but "lots of 502s").
+DURATION_BEFORE = frozenset("after within for took takes taking waited waiting wait timeout than every each".split())
 SIGILS = ("$", "#", "€", "£", "¥", "@", "~", "+", "-", "/", "\\")
 ARTICLES = frozenset("a an the this that these those some any".split())
 NEGATING_WORDS = frozenset("expected expecting expect instead should rather not except other than want wanted".split())
@@ -121,6 +123,7 @@ def _looks_like_something_else(text: str, start: int, end: int) -> bool:
         and not re.match(r"[-/]\s*(?:[1-5]\d\d|[a-z])", text[end : end + 6].lower()),  # 50%, 500/sec
         gap_after.startswith(",") and re.match(r",\d", text[end : end + 2]) is not None,  # 500,000
         gap_after == "" and bool(after_word) and not glued_plural,  # 500ms, 300x250, 403abc
+        glued_plural and (before_word in DURATION_BEFORE or before.endswith("~")),  # after 300s, ~300s
         after_word in NOT_CODE_AFTER and gap_after.strip() == "" and not glued_plural,  # 500 ms, 300 users
         before_word in NOT_CODE_BEFORE and before in ("", ":", "#", "=", "no", "no."),  # line 403, port 500
         before_word in APPROXIMATE_BEFORE and before == "" and after_word not in AFTER_CODE_WORDS,  # over 500

@@ -18,7 +18,7 @@ from bot.knowledge.model import Entry, KnowledgeBase
 from bot.knowledge.schema import Kind
 from bot.match.text import stem, tokens, words
 
-MAX_SKIP = 3  # phrase words a quoted fragment may leave out between two it kept
+MAX_SKIP = 4  # phrase words a quoted fragment may leave out between two it kept
 HIT_FLOOR = 0.35  # the matcher's suggestion floor: a weaker phrase score is not worth a hit
 EXPLAINS = 0.06  # bonus for a whole phrase, scaled by the share of the question it accounts for
 ANCHORS = 1  # a phrase is looked at when the question holds its rarest word (or a word of a name)...
@@ -35,7 +35,8 @@ AMBIGUOUS_WORDS = frozenset(
 )  # fmt: skip
 STATUS_CONTEXT = frozenset(
     stem(w)
-    for w in "http https status code error response returns returned returning got getting throws page server".split()
+    for w in """http https status code error response returns returned returning got getting throws page server
+    answers responds replies says sends serves""".split()
 )
 GENERIC_ORIGIN_WORDS = frozenset(
     stem(w)
@@ -96,13 +97,15 @@ class PhraseIndex:
             for token in set(phrase.tokens):
                 self.postings[token].append(number)
         # A lone token must be rarer than this to count as a phrase ("error" is not; "teapot" is).
-        self.distinctive_idf = math.log(1 + 25)
         self.rare_idf = math.log(1 + n / 2)
+        self.distinctive_idf = min(math.log(1 + 25), self.rare_idf)  # a small base has no common words
         # A long question looks only at phrases anchored on its words: a phrase's rarest words, and
         # every word of a name or alias. A phrase none of whose rare words were asked cannot score.
         self.anchor_postings: dict[str, list[int]] = defaultdict(list)
         for number, phrase in enumerate(self.phrases):
-            ranked = sorted(phrase.unique, key=lambda t: -self.idf[t])
+            # Numbers in a hint are errno values and the like, which people leave out when they
+            # retell an error ("upstream timed out (110: ...)"): they anchor only a hint of numbers.
+            ranked = sorted(phrase.unique, key=lambda t: (t.isdigit(), -self.idf[t]))
             for token in phrase.unique if phrase.source != "hint" else ranked[:ANCHORS]:
                 self.anchor_postings[token].append(number)
         self.phrase_weight = [sum(self.idf[t] for t in p.tokens) for p in self.phrases]
@@ -119,6 +122,12 @@ class PhraseIndex:
         self._corrections: dict[str, str | None] = {}
         self.shortened = frozenset(shortened)
         self.vendor_words = {e.id: _vendor_words(e) for e in kb if e.kind is Kind.VENDOR}
+        # Every word of every vendor's product name, generic ones included ("core" in ASP.NET Core
+        # Module): context, not evidence of which of that vendor's errors a question is about.
+        self.product_words = frozenset().union(
+            *self.vendor_words.values(),
+            *(tokens(re.sub(r"\(.*?\)", " ", e.origin or "")) for e in kb if e.kind is Kind.VENDOR),
+        )
 
     def correct(self, token: str) -> str | None:
         """The stem of the vocabulary word a misspelt query word most likely meant, or None."""
@@ -166,7 +175,7 @@ class PhraseIndex:
         # A phrase of several words needs two of them in the question; the anchor counts tell
         # that for most phrases without looking at their words.
         counts: Counter[int] = Counter()
-        rarest = set(sorted(positions, key=lambda t: len(self.postings.get(t, ())))[:RAREST])
+        rarest = set(sorted((t for t in positions if t in self.postings), key=lambda t: len(self.postings[t]))[:RAREST])
         for token in positions:
             full = short_query or token in rarest
             counts.update((self.postings if full else self.anchor_postings).get(token, ()))
@@ -243,7 +252,7 @@ class PhraseIndex:
             # paste ("client side ... error") are a coincidence, not the phrase.
             if _contiguous(seq, toks):
                 order = 1.0
-            elif _span(toks, positions) <= len(toks) + 3:
+            elif _span(toks, positions) <= len(toks) + 3 and (len(toks) > 2 or self._distinctive(toks)):
                 order = 0.9
             else:
                 order = 0.6
@@ -260,6 +269,10 @@ class PhraseIndex:
         if short_query and phrase.source != "hint" and coverage >= 0.45:
             near = 0.3 + 0.3 * coverage  # "gateway" alone: worth a did-you-mean, never an answer
         return max(whole, part, near)
+
+    def _distinctive(self, toks: Sequence[str]) -> bool:
+        """Two everyday words apart ("server ... error") are a coincidence; two rarer ones are not."""
+        return any(self.idf[t] >= self.distinctive_idf for t in toks)
 
     def mentioned_vendor(self, entry_id: str, query_tokens: Iterable[str]) -> bool:
         words = self.vendor_words.get(entry_id, frozenset())

@@ -250,6 +250,8 @@ class Matcher:
             score *= 0.9
             if len(hit.tokens) == 1:  # one generic word ("Deprecated") says too little about one vendor
                 score = min(score, CONFIDENT - 0.01)
+        if entry.kind is Kind.VENDOR and not self._says_more_than_the_vendor(entry, hit, query):
+            score = min(score, CONFIDENT - 0.01)  # "asp.net core ... failing" names a product, not its error
         if entry.id in found:
             existing = found[entry.id]
             existing.score = min(0.99, max(existing.score, score) + 0.01)
@@ -268,6 +270,11 @@ class Matcher:
             if target is not None and all(m.entry != target.id for m in matches):
                 out.append(self._plain(target, max(CONFIDENT, match.score - 0.01), "topic"))
         return out
+
+    def _says_more_than_the_vendor(self, entry: Entry, hit: PhraseHit, query: list[str]) -> bool:
+        """True when the words shared with a vendor's phrase include a distinctive one besides its name."""
+        shared = set(hit.tokens).intersection(query).difference(self.index.product_words)
+        return any(self.index.idf[t] >= self.index.distinctive_idf for t in shared)
 
     # -- helpers -------------------------------------------------------------------------
     @staticmethod

@@ -8,6 +8,9 @@ import unicodedata
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _APOSTROPHE = re.compile(r"['’]")
+# An IPv4 address (and port) says nothing about which error it is, and its four numbers would
+# push a message's words apart: "dial tcp 127.0.0.1:9000: connect: connection refused".
+_IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b")
 
 # Function words carry no meaning for matching; removing them on both sides lets
 # "sent to the HTTPS port" meet "sent to HTTPS port".
@@ -80,7 +83,7 @@ def split_identifiers(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Content words in order, folded, stopwords removed, not stemmed: typo correction compares these."""
-    return [t for t in _TOKEN.findall(fold(split_identifiers(text))) if t not in STOPWORDS]
+    return [t for t in _TOKEN.findall(fold(split_identifiers(_IPV4.sub(" ", text)))) if t not in STOPWORDS]
 
 
 def tokens(text: str) -> list[str]:

@@ -60,6 +60,8 @@ def test_finds_status_codes(text: str, expected: list[str]) -> None:
         "port 443 closed",
         "banner 300x250 missing",
         "version 404 of the package",
+        "gateway timeout after 300s on the report job",
+        "the job dies within 500s",
     ],
 )
 def test_ignores_numbers_that_are_not_codes(text: str) -> None:

@@ -31,6 +31,16 @@ def test_words_keep_the_spelling_for_typo_correction() -> None:
     assert stem("servcie") != stem("service")  # why typos are corrected before stemming
 
 
+def test_addresses_are_not_words() -> None:
+    assert words("dial tcp 10.0.0.7:8080: connect: connection refused") == [
+        "dial",
+        "tcp",
+        "connect",
+        "connection",
+        "refused",
+    ]
+
+
 def test_identifiers_and_methods_split() -> None:
     assert tokens("SignatureDoesNotMatch") == ["signatur", "not", "match"]
     assert tokens("Cannot GET /books") == ["not", "httpget", "book"]
