@@ -20,6 +20,7 @@ from bot.match.text import stem, tokens, words
 
 MAX_SKIP = 4  # phrase words a quoted fragment may leave out between two it kept
 HIT_FLOOR = 0.35  # the matcher's suggestion floor: a weaker phrase score is not worth a hit
+RUN_FLOOR_MASS = 3.0 - 4.0 * math.log(1.0 - HIT_FLOOR / 0.9)  # below this mass a run scores under HIT_FLOOR
 EXPLAINS = 0.06  # bonus for a whole phrase, scaled by the share of the question it accounts for
 ANCHORS = 1  # a phrase is looked at when the question holds its rarest word (or a word of a name)...
 RAREST = 2  # ...or holds one of the question's two rarest words
@@ -108,6 +109,8 @@ class PhraseIndex:
             ranked = sorted(phrase.unique, key=lambda t: (t.isdigit(), -self.idf[t]))
             for token in phrase.unique if phrase.source != "hint" else ranked[:ANCHORS]:
                 self.anchor_postings[token].append(number)
+        self.single = [len(p.tokens) == 1 for p in self.phrases]
+        self.hint = [p.source == "hint" for p in self.phrases]
         self.phrase_weight = [sum(self.idf[t] for t in p.tokens) for p in self.phrases]
         # Typos are corrected on whole words, before stemming ("servcie" is near "service", while
         # their stems "servci" and "servic" are not), then mapped to the stem the index uses.
@@ -180,17 +183,19 @@ class PhraseIndex:
             full = short_query or token in rarest
             counts.update((self.postings if full else self.anchor_postings).get(token, ()))
         present = set(positions)
+        phrases, single, hint = self.phrases, self.single, self.hint
+        if short_query:  # counts are exact; a name may match on one of its words ("gateway")
+            chosen = [n for n, k in counts.items() if k >= 2 or single[n] or not hint[n]]
+        else:  # names count exactly; a hint's count covers only its anchor, so look at its words
+            chosen = [
+                n
+                for n, k in counts.items()
+                if k >= 2 or single[n] or (k == 1 and hint[n] and len(present.intersection(phrases[n].unique)) >= 2)
+            ]
         best: dict[str, PhraseHit] = {}
         extra: dict[str, int] = defaultdict(int)
-        phrases = self.phrases
-        for number, count in counts.items():
+        for number in chosen:
             phrase = phrases[number]
-            if count < 2 and len(phrase.tokens) > 1:
-                if phrase.source == "hint":
-                    if short_query or len(present.intersection(phrase.unique)) < 2:
-                        continue
-                elif not short_query:
-                    continue
             score = self._score(phrase, number, positions, seq, corrected, short_query)
             if score < HIT_FLOOR:
                 continue
@@ -225,32 +230,38 @@ class PhraseIndex:
     ) -> float:
         toks = phrase.tokens
         weight = SOURCE_WEIGHT[phrase.source]
+        idf = self.idf
         if len(toks) == 1:
             token = toks[0]
-            if self.idf[token] < self.distinctive_idf and phrase.source != "name":
+            token_idf = idf[token]
+            if token_idf < self.distinctive_idf and phrase.source != "name":
                 return 0.0
-            if number in self.shortened and self.idf[token] < self.rare_idf:
+            if number in self.shortened and token_idf < self.rare_idf:
                 return 0.0
             if token in AMBIGUOUS_WORDS and not short_query and not _near_status_word(seq, token):
                 return 0.0
-            rare = 0.1 if self.idf[token] >= self.rare_idf else 0.0  # ENOTFOUND, teapot: one entry or two
+            rare = 0.1 if token_idf >= self.rare_idf else 0.0  # ENOTFOUND, teapot: one entry or two
             return (LENGTH_WEIGHT[1] + rare) * weight * (0.9 if token in corrected else 1.0)
-        idf = self.idf
         present_mass = typo_mass = 0.0
         present = 0
         for t in toks:
             if t in positions:
                 present += 1
                 present_mass += idf[t]
-                if t in corrected:
+                if corrected and t in corrected:
                     typo_mass += idf[t]
         total = self.phrase_weight[number]
+        # No reading can reach a hit: a run is worth at most _run_score(present_mass), the whole
+        # phrase needs coverage 0.6, and only a short question's name gets the near reading.
+        near_possible = short_query and phrase.source != "hint"
+        if present_mass < RUN_FLOOR_MASS and present_mass < 0.6 * total and not near_possible:
+            return 0.0
         coverage = (present_mass - 0.1 * typo_mass) / total if total else 0.0
         whole = 0.0
         if coverage >= 0.6 and (len(toks) > 2 or coverage >= 0.89):
             # In order and together is best; close together still counts; words scattered over a long
             # paste ("client side ... error") are a coincidence, not the phrase.
-            if _contiguous(seq, toks):
+            if present == len(toks) and _contiguous(seq, toks, positions):
                 order = 1.0
             elif _span(toks, positions) <= len(toks) + 3 and (len(toks) > 2 or self._distinctive(toks)):
                 order = 0.9
@@ -300,11 +311,9 @@ def _vendor_words(entry: Entry) -> frozenset[str]:
     return frozenset(w for w in words if len(w) >= 3)
 
 
-def _contiguous(seq: Sequence[str], toks: Sequence[str]) -> bool:
+def _contiguous(seq: Sequence[str], toks: tuple[str, ...], positions: dict[str, list[int]]) -> bool:
     n = len(toks)
-    if n == 1:
-        return True
-    return any(tuple(seq[i : i + n]) == tuple(toks) for i in range(len(seq) - n + 1))
+    return any(tuple(seq[p : p + n]) == toks for p in positions.get(toks[0], ()))
 
 
 def _run_score(mass: float, weight: float) -> float:
