@@ -34,6 +34,13 @@ AMBIGUOUS_WORDS = frozenset(
     for w in """ok found created accepted gone conflict continue processing locked unused deprecated moved redirect
     denied expired unknown""".split()
 )  # fmt: skip
+# A reason phrase right after one of these is a compiler's or shell's complaint, not HTTP's:
+# "Module not found", "command not found", "ClassNotFoundException".
+CODE_OBJECTS = frozenset(
+    stem(w)
+    for w in """module command class package import symbol dependency plugin executable library variable function
+    attribute method""".split()
+)  # fmt: skip
 STATUS_CONTEXT = frozenset(
     stem(w)
     for w in """http https status code error response returns returned returning got getting throws page server
@@ -194,8 +201,16 @@ class PhraseIndex:
             ]
         best: dict[str, PhraseHit] = {}
         extra: dict[str, int] = defaultdict(int)
+        idf, totals = self.idf, self.phrase_weight
         for number in chosen:
             phrase = phrases[number]
+            if not single[number] and (hint[number] or not short_query):
+                mass = 0.0  # most candidates share too little of the phrase to reach a hit: skip them early
+                for t in phrase.tokens:
+                    if t in positions:
+                        mass += idf[t]
+                if mass < RUN_FLOOR_MASS and mass < 0.6 * totals[number]:
+                    continue
             score = self._score(phrase, number, positions, seq, corrected, short_query)
             if score < HIT_FLOOR:
                 continue
@@ -238,7 +253,10 @@ class PhraseIndex:
                 return 0.0
             if number in self.shortened and token_idf < self.rare_idf:
                 return 0.0
-            if token in AMBIGUOUS_WORDS and not short_query and not _near_status_word(seq, token):
+            if token in AMBIGUOUS_WORDS and (
+                (not short_query and not _near_status_word(seq, token))
+                or all(p > 0 and seq[p - 1] == "not" for p in positions[token])  # "not found" is not 302 Found
+            ):
                 return 0.0
             rare = 0.1 if token_idf >= self.rare_idf else 0.0  # ENOTFOUND, teapot: one entry or two
             return (LENGTH_WEIGHT[1] + rare) * weight * (0.9 if token in corrected else 1.0)
@@ -261,7 +279,10 @@ class PhraseIndex:
         if coverage >= 0.6 and (len(toks) > 2 or coverage >= 0.89):
             # In order and together is best; close together still counts; words scattered over a long
             # paste ("client side ... error") are a coincidence, not the phrase.
-            if present == len(toks) and _contiguous(seq, toks, positions):
+            start = _contiguous_at(seq, toks, positions) if present == len(toks) else -1
+            if start > 0 and phrase.source != "hint" and seq[start - 1] in CODE_OBJECTS:
+                return 0.0
+            if start >= 0:
                 order = 1.0
             elif _span(toks, positions) <= len(toks) + 3 and (len(toks) > 2 or self._distinctive(toks)):
                 order = 0.9
@@ -311,9 +332,10 @@ def _vendor_words(entry: Entry) -> frozenset[str]:
     return frozenset(w for w in words if len(w) >= 3)
 
 
-def _contiguous(seq: Sequence[str], toks: tuple[str, ...], positions: dict[str, list[int]]) -> bool:
+def _contiguous_at(seq: Sequence[str], toks: tuple[str, ...], positions: dict[str, list[int]]) -> int:
+    """Where the phrase first stands word for word in the question, or -1."""
     n = len(toks)
-    return any(tuple(seq[p : p + n]) == toks for p in positions.get(toks[0], ()))
+    return next((p for p in positions.get(toks[0], ()) if tuple(seq[p : p + n]) == toks), -1)
 
 
 def _run_score(mass: float, weight: float) -> float:

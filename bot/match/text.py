@@ -10,6 +10,9 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 _APOSTROPHE = re.compile(r"['’]")
 # An IPv4 address (and port) says nothing about which error it is, and its four numbers would
 # push a message's words apart: "dial tcp 127.0.0.1:9000: connect: connection refused".
+# A package path before a class name is where the error lives, not what it says:
+# "java.lang.ClassNotFoundException" -> "ClassNotFoundException".
+_NAMESPACE = re.compile(r"\b(?:[a-z_][a-z0-9_]*\.)+(?=[A-Z])")
 _IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b")
 
 # Function words carry no meaning for matching; removing them on both sides lets
@@ -43,6 +46,8 @@ WORD_FAMILY = {
     "couldnt": "not",
     "unabl": "not",
 }
+# Product names that would split into a reason phrase: OkHttp is not "OK".
+_PRODUCT = re.compile(r"\bOkHttp")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])")
 # An upper-case method name is the HTTP verb ("Cannot GET /books"); lower-case "get" is English.
 _METHOD = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|CONNECT|TRACE)\b")
@@ -78,12 +83,14 @@ def stem(token: str) -> str:
 def split_identifiers(text: str) -> str:
     """`SignatureDoesNotMatch` -> `Signature Does Not Match`; `GET` -> `httpget`."""
     text = _METHOD.sub(lambda m: " http" + m.group(1).lower() + " ", text)
+    text = _PRODUCT.sub(lambda m: m.group(0).lower(), text)
     return _CAMEL.sub(" ", text)
 
 
 def words(text: str) -> list[str]:
     """Content words in order, folded, stopwords removed, not stemmed: typo correction compares these."""
-    return [t for t in _TOKEN.findall(fold(split_identifiers(_IPV4.sub(" ", text)))) if t not in STOPWORDS]
+    text = _NAMESPACE.sub("", _IPV4.sub(" ", text))
+    return [t for t in _TOKEN.findall(fold(split_identifiers(text))) if t not in STOPWORDS]
 
 
 def tokens(text: str) -> list[str]:

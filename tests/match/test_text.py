@@ -31,6 +31,11 @@ def test_words_keep_the_spelling_for_typo_correction() -> None:
     assert stem("servcie") != stem("service")  # why typos are corrected before stemming
 
 
+def test_package_paths_and_product_names_are_not_words() -> None:
+    assert words("java.lang.ClassNotFoundException") == ["class", "not", "found", "exception"]
+    assert "ok" not in tokens("OkHttp SSLHandshakeException")
+
+
 def test_addresses_are_not_words() -> None:
     assert words("dial tcp 10.0.0.7:8080: connect: connection refused") == [
         "dial",
