@@ -8,6 +8,7 @@ the same first letter and a similar length, so "bad gatway" still meets 502.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter, defaultdict
@@ -23,6 +24,7 @@ HIT_FLOOR = 0.35  # the matcher's suggestion floor: a weaker phrase score is not
 RUN_FLOOR_MASS = 3.0 - 4.0 * math.log(1.0 - HIT_FLOOR / 0.9)  # below this mass a run scores under HIT_FLOOR
 EXPLAINS = 0.06  # bonus for a whole phrase, scaled by the share of the question it accounts for
 ANCHORS = 1  # a phrase is looked at when the question holds its rarest word (or a word of a name)...
+NAME_ANCHORS = 2  # ...or one of its two rarest, for a name or alias
 RAREST = 2  # ...or holds one of the question's two rarest words
 SOURCE_WEIGHT = {"name": 1.0, "alias": 0.97, "hint": 0.93}
 LENGTH_WEIGHT = (0.0, 0.8, 0.9, 0.94, 0.96)  # by phrase length in tokens, 4+ capped
@@ -55,6 +57,7 @@ GENERIC_ORIGIN_WORDS = frozenset(
 
 
 _WORDS = re.compile(r"[A-Za-z0-9]+")
+_ZEROS = itertools.repeat(0.0)
 
 
 class Phrase(NamedTuple):
@@ -107,15 +110,18 @@ class PhraseIndex:
         # A lone token must be rarer than this to count as a phrase ("error" is not; "teapot" is).
         self.rare_idf = math.log(1 + n / 2)
         self.distinctive_idf = min(math.log(1 + 25), self.rare_idf)  # a small base has no common words
-        # A long question looks only at phrases anchored on its words: a phrase's rarest words, and
-        # every word of a name or alias. A phrase none of whose rare words were asked cannot score.
+        # A long question looks only at phrases anchored on its words: a phrase's rarest words
+        # (numbers last). A phrase none of whose rare words were asked cannot score.
         self.anchor_postings: dict[str, list[int]] = defaultdict(list)
+        self.rest: list[tuple[str, ...]] = []  # a phrase's words other than its anchor
         for number, phrase in enumerate(self.phrases):
             # Numbers in a hint are errno values and the like, which people leave out when they
             # retell an error ("upstream timed out (110: ...)"): they anchor only a hint of numbers.
             ranked = sorted(phrase.unique, key=lambda t: (t.isdigit(), -self.idf[t]))
-            for token in phrase.unique if phrase.source != "hint" else ranked[:ANCHORS]:
+            anchors = ANCHORS if phrase.source == "hint" else NAME_ANCHORS
+            for token in ranked[:anchors]:
                 self.anchor_postings[token].append(number)
+            self.rest.append(tuple(ranked[anchors:]))
         self.single = [len(p.tokens) == 1 for p in self.phrases]
         self.hint = [p.source == "hint" for p in self.phrases]
         self.phrase_weight = [sum(self.idf[t] for t in p.tokens) for p in self.phrases]
@@ -187,31 +193,34 @@ class PhraseIndex:
         counts: Counter[int] = Counter()
         rarest = set(sorted((t for t in positions if t in self.postings), key=lambda t: len(self.postings[t]))[:RAREST])
         for token in positions:
-            full = short_query or token in rarest
-            counts.update((self.postings if full else self.anchor_postings).get(token, ()))
+            counts.update((self.postings if token in rarest else self.anchor_postings).get(token, ()))
         present = set(positions)
-        phrases, single, hint = self.phrases, self.single, self.hint
-        if short_query:  # counts are exact; a name may match on one of its words ("gateway")
-            chosen = [n for n, k in counts.items() if k >= 2 or single[n] or not hint[n]]
-        else:  # names count exactly; a hint's count covers only its anchor, so look at its words
-            chosen = [
-                n
-                for n, k in counts.items()
-                if k >= 2 or single[n] or (k == 1 and hint[n] and len(present.intersection(phrases[n].unique)) >= 2)
-            ]
+        phrases, single, hint, rest = self.phrases, self.single, self.hint, self.rest
+        # A count covers only a phrase's anchors, so with one, look at its other words; in a short
+        # question a name may match on one word ("gateway" alone is worth a did-you-mean).
+        chosen = [
+            n
+            for n, k in counts.items()
+            if k >= 2
+            or single[n]
+            or (short_query and not hint[n])
+            or (
+                not present.isdisjoint(rest[n])  # cheap: most share no word besides the anchor
+                and len(present.intersection(phrases[n].unique)) >= 2
+            )
+        ]
         best: dict[str, PhraseHit] = {}
         extra: dict[str, int] = defaultdict(int)
-        idf, totals = self.idf, self.phrase_weight
+        totals = self.phrase_weight
+        weigh = {t: self.idf[t] for t in positions if t in self.idf}.get
         for number in chosen:
             phrase = phrases[number]
-            if not single[number] and (hint[number] or not short_query):
-                mass = 0.0  # most candidates share too little of the phrase to reach a hit: skip them early
-                for t in phrase.tokens:
-                    if t in positions:
-                        mass += idf[t]
-                if mass < RUN_FLOOR_MASS and mass < 0.6 * totals[number]:
-                    continue
-            score = self._score(phrase, number, positions, seq, corrected, short_query)
+            mass = sum(map(weigh, phrase.tokens, _ZEROS))  # the phrase's weight the question holds
+            # Most candidates share too little of the phrase to reach a hit: skip them early.
+            hopeless = mass < RUN_FLOOR_MASS and mass < 0.6 * totals[number] and not single[number]
+            if hopeless and (hint[number] or not short_query):  # a short question's name may still be near
+                continue
+            score = self._score(phrase, number, positions, seq, corrected, short_query, mass)
             if score < HIT_FLOOR:
                 continue
             old = best.get(phrase.entry)
@@ -242,6 +251,7 @@ class PhraseIndex:
         seq: Sequence[str],
         corrected: set[str],
         short_query: bool,
+        present_mass: float,
     ) -> float:
         toks = phrase.tokens
         weight = SOURCE_WEIGHT[phrase.source]
@@ -260,20 +270,9 @@ class PhraseIndex:
                 return 0.0
             rare = 0.1 if token_idf >= self.rare_idf else 0.0  # ENOTFOUND, teapot: one entry or two
             return (LENGTH_WEIGHT[1] + rare) * weight * (0.9 if token in corrected else 1.0)
-        present_mass = typo_mass = 0.0
-        present = 0
-        for t in toks:
-            if t in positions:
-                present += 1
-                present_mass += idf[t]
-                if corrected and t in corrected:
-                    typo_mass += idf[t]
+        present = sum(map(positions.__contains__, toks))
+        typo_mass = sum(idf[t] for t in toks if t in corrected and t in positions) if corrected else 0.0
         total = self.phrase_weight[number]
-        # No reading can reach a hit: a run is worth at most _run_score(present_mass), the whole
-        # phrase needs coverage 0.6, and only a short question's name gets the near reading.
-        near_possible = short_query and phrase.source != "hint"
-        if present_mass < RUN_FLOOR_MASS and present_mass < 0.6 * total and not near_possible:
-            return 0.0
         coverage = (present_mass - 0.1 * typo_mass) / total if total else 0.0
         whole = 0.0
         if coverage >= 0.6 and (len(toks) > 2 or coverage >= 0.89):
@@ -376,14 +375,18 @@ def _longest_run(toks: Sequence[str], positions: dict[str, list[int]], idf: dict
     best_len, best_mass = 0, 0.0
     ends: dict[int, tuple[int, float, int]] = {}  # query position -> (length, mass, phrase index) of a run ending there
     for index, token in enumerate(toks):
-        for pos in positions.get(token, ()):
-            length, mass, last = ends.get(pos - 1, (0, 0.0, -1))
-            if length and index - last - 1 > MAX_SKIP:
-                length, mass = 0, 0.0
-            if length and last >= index:
-                continue
-            run = (length + 1, mass + idf[token], index)
-            if pos not in ends or ends[pos][1] < run[1]:
+        where = positions.get(token)
+        if where is None:
+            continue
+        weight = idf[token]
+        for pos in where:
+            before = ends.get(pos - 1)
+            if before is None or before[2] >= index or index - before[2] - 1 > MAX_SKIP:
+                run = (1, weight, index)
+            else:
+                run = (before[0] + 1, before[1] + weight, index)
+            old = ends.get(pos)
+            if old is None or old[1] < run[1]:
                 ends[pos] = run
             if run[1] > best_mass:
                 best_len, best_mass = run[0], run[1]

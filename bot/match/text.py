@@ -83,13 +83,15 @@ def stem(token: str) -> str:
 def split_identifiers(text: str) -> str:
     """`SignatureDoesNotMatch` -> `Signature Does Not Match`; `GET` -> `httpget`."""
     text = _METHOD.sub(lambda m: " http" + m.group(1).lower() + " ", text)
-    text = _PRODUCT.sub(lambda m: m.group(0).lower(), text)
+    if "OkHttp" in text:
+        text = _PRODUCT.sub(lambda m: m.group(0).lower(), text)
     return _CAMEL.sub(" ", text)
 
 
 def words(text: str) -> list[str]:
     """Content words in order, folded, stopwords removed, not stemmed: typo correction compares these."""
-    text = _NAMESPACE.sub("", _IPV4.sub(" ", text))
+    if "." in text:
+        text = _NAMESPACE.sub("", _IPV4.sub(" ", text))
     return [t for t in _TOKEN.findall(fold(split_identifiers(text))) if t not in STOPWORDS]
 
 
