@@ -127,6 +127,7 @@ def _looks_like_something_else(text: str, start: int, end: int) -> bool:
         after_word in NOT_CODE_AFTER and gap_after.strip() == "" and not glued_plural,  # 500 ms, 300 users
         before_word in NOT_CODE_BEFORE and before in ("", ":", "#", "=", "no", "no."),  # line 403, port 500
         before_word in APPROXIMATE_BEFORE and before == "" and after_word not in AFTER_CODE_WORDS,  # over 500
+        _words_before(text, start, 2) in (["exit", "code"], ["exit", "status"], ["return", "code"]),  # exit code 137
     )
     return any(checks)
 

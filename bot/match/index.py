@@ -163,11 +163,17 @@ class PhraseIndex:
         return result
 
     def search(
-        self, query_tokens: Sequence[str], query_words: Sequence[str] = (), *, short_query: bool
+        self,
+        query_tokens: Sequence[str],
+        query_words: Sequence[str] = (),
+        *,
+        short_query: bool,
+        titled: frozenset[str] = frozenset(),
     ) -> dict[str, PhraseHit]:
         """Best phrase hit per entry, scores in [0, 1); entries with several hits score a little higher.
 
-        `query_words` are the question's unstemmed words, parallel to its tokens, for typo correction.
+        `query_words` are the question's unstemmed words, parallel to its tokens, for typo correction;
+        `titled` the tokens written with a capital in mid-sentence ("the second one gets Conflict").
         """
         corrected: set[str] = set()
         seq: list[str] = []
@@ -220,7 +226,7 @@ class PhraseIndex:
             hopeless = mass < RUN_FLOOR_MASS and mass < 0.6 * totals[number] and not single[number]
             if hopeless and (hint[number] or not short_query):  # a short question's name may still be near
                 continue
-            score = self._score(phrase, number, positions, seq, corrected, short_query, mass)
+            score = self._score(phrase, number, positions, seq, corrected, short_query, mass, titled)
             if score < HIT_FLOOR:
                 continue
             old = best.get(phrase.entry)
@@ -252,6 +258,7 @@ class PhraseIndex:
         corrected: set[str],
         short_query: bool,
         present_mass: float,
+        titled: frozenset[str],
     ) -> float:
         toks = phrase.tokens
         weight = SOURCE_WEIGHT[phrase.source]
@@ -264,7 +271,7 @@ class PhraseIndex:
             if number in self.shortened and token_idf < self.rare_idf:
                 return 0.0
             if token in AMBIGUOUS_WORDS and (
-                (not short_query and not _near_status_word(seq, token))
+                (not short_query and not _near_status_word(seq, token) and token not in titled)
                 or all(p > 0 and seq[p - 1] == "not" for p in positions[token])  # "not found" is not 302 Found
             ):
                 return 0.0

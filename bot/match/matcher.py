@@ -13,7 +13,7 @@ from bot.knowledge.model import Entry, KnowledgeBase
 from bot.knowledge.schema import Kind
 from bot.match.codes import CodeMention, find_codes
 from bot.match.index import PhraseHit, PhraseIndex
-from bot.match.text import stem, words
+from bot.match.text import stem, titled, words
 
 CONFIDENT = 0.6
 SUGGEST = 0.35
@@ -125,13 +125,14 @@ class Matcher:
             return MatchResult()
         asked = words(text)
         query = [stem(w) for w in asked]
-        hits = self.index.search(query, asked, short_query=len(query) <= 4)
+        hits = self.index.search(query, asked, short_query=len(query) <= 4, titled=titled(text))
         found: dict[str, _Candidate] = {}
         suggestions: dict[str, float] = {}
         for mention in find_codes(text):
             self._add_mention(mention, query, hits, found, suggestions)
         for hit in hits.values():
             self._add_phrase(hit, query, found)
+        _errors_first(found)
         ranked = self._rank(found)
         matches = self._with_seen_as([self._as_match(c) for c in ranked if c.score >= CONFIDENT])[:MAX_MATCHES]
         chosen = {m.entry for m in matches}
@@ -262,7 +263,10 @@ class Matcher:
 
     def _with_seen_as(self, matches: list[Match]) -> list[Match]:
         """After a topic whose problem reaches the client as one status or class (a redirect loop is
-        a chain of 3xx), answer that status too, just below the topic."""
+        a chain of 3xx), answer that status too, just below the topic, unless the question already
+        points at a status of its own ("Too many follow-up requests" from an authenticator is a 401)."""
+        if any(m.kind is not Kind.TOPIC for m in matches):
+            return matches
         out: list[Match] = []
         for match in matches:
             out.append(match)
@@ -295,3 +299,15 @@ class Matcher:
 def _wire(entry: Entry) -> str | None:
     """The status a client receives for an entry whose own code it never sees on the wire."""
     return entry.sent_as or entry.parent
+
+
+def _errors_first(found: dict[str, _Candidate]) -> None:
+    """A success or interim code typed beside an error code is context for it: "/healthz is 200
+    but POST /orders throws 500" is about the 500."""
+    confident = [c for c in found.values() if c.score >= CONFIDENT and c.entry.code]
+    errors = [c for c in confident if c.via == "code" and c.entry.code and c.entry.code[0] in "45" and c.tier == 0]
+    if errors:
+        first_error = min(c.position for c in errors)
+        for c in confident:
+            if c.via == "code" and c.entry.code and c.entry.code[0] in "12" and c.tier == 0:
+                c.position = max(c.position, first_error) + 1

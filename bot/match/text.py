@@ -95,6 +95,14 @@ def words(text: str) -> list[str]:
     return [t for t in _TOKEN.findall(fold(split_identifiers(text))) if t not in STOPWORDS]
 
 
+_TITLED = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+\b")
+
+
+def titled(text: str) -> frozenset[str]:
+    """Tokens of words capitalised in mid-sentence, the way a status name is quoted: "gets Conflict"."""
+    return frozenset(stem(w.lower()) for w in _TITLED.findall(text))
+
+
 def tokens(text: str) -> list[str]:
     """Content tokens in order: the words, stemmed."""
     return [stem(t) for t in words(text)]

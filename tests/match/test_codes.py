@@ -62,6 +62,8 @@ def test_finds_status_codes(text: str, expected: list[str]) -> None:
         "version 404 of the package",
         "gateway timeout after 300s on the report job",
         "the job dies within 500s",
+        "pod OOMKilled with exit code 137",
+        "the script ended with exit status 404 and no output",
     ],
 )
 def test_ignores_numbers_that_are_not_codes(text: str) -> None:

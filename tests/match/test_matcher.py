@@ -152,3 +152,19 @@ def test_plural_codes_still_count(answerer: Answerer) -> None:
 )
 def test_reason_words_in_code_errors_are_not_statuses(answerer: Answerer, text: str) -> None:
     assert first_status(answerer, text) is None, answerer.match(text).matches
+
+
+def test_an_error_code_outranks_a_success_code_beside_it(answerer: Answerer) -> None:
+    assert first_status(answerer, "GET /health is 200 but POST /cart throws 502 on one node") == "502"
+    assert first_status(answerer, "first a 502, then 504") == "502"  # errors keep their order
+
+
+def test_a_topic_status_yields_to_a_status_the_question_names(answerer: Answerer) -> None:
+    entries = [m.entry for m in answerer.match("ERR_TOO_MANY_REDIRECTS and then the login page says 401").matches]
+    assert "topic-redirect-loop" in entries and "class-3xx" not in entries
+    assert first_status(answerer, "chrome: ERR_TOO_MANY_REDIRECTS on the login page") == "3xx"
+
+
+def test_a_status_name_quoted_with_a_capital(answerer: Answerer) -> None:
+    assert first_status(answerer, "the second deploy job uploads the same file and gets Conflict") == "409"
+    assert first_status(answerer, "the second deploy job uploads the same file and gets a conflict") is None
