@@ -115,7 +115,9 @@ def _looks_like_something_else(text: str, start: int, end: int) -> bool:
         # Glued to letters on the left (L403, abc403) unless the letters say "code" (HTTP403, ERR_401).
         gap_before == "" and bool(before_word) and before_word.rstrip("_") not in CODE_WORDS,
         gap_before.endswith(":") and not gap_before.endswith(" :") and _is_hostlike(text, start - 1),
-        before.endswith(SIGILS) and not _after_http_version(text, start),  # $500, #404, /items/404
+        # $500, #404, /items/404; a dash or slash with a space after it separates ("proxy - 407")
+        (gap_before.endswith(SIGILS) or before.endswith(("$", "€", "£", "¥", "#")))
+        and not _after_http_version(text, start),
         before.endswith("(") and gap_after.startswith(":"),  # errno in a log line: (111: Connection refused)
         before.endswith("(") and re.match(r"\)[A-Za-z]", text[end : end + 2]) is not None,  # Apache: (104)Connection
         gap_after.startswith(("%", "/", "°", "×", "-"))

@@ -29,6 +29,7 @@ def codes(text: str) -> list[str]:
         ("502 then 504 then 502 again", ["502", "504"]),
         ("curl -w '%{http_code}' prints 000", ["000"]),
         ("HTTP 999 from LinkedIn", ["999"]),
+        ("npm install fails behind the corporate proxy - 407", ["407"]),
     ],
 )
 def test_finds_status_codes(text: str, expected: list[str]) -> None:

@@ -13,7 +13,7 @@ from bot.match.matcher import CONFIDENT
 HERE = Path(__file__).resolve().parent
 # Our own labelled sets: examples.yml, written with the matcher; heldout*.yml, each written by someone
 # who had seen neither the knowledge base nor the matcher (each since used to find gaps).
-LABELLED = [HERE / "examples.yml", *(HERE / f"heldout{n}.yml" for n in ("", "2", "3", "4"))]
+LABELLED = [HERE / "examples.yml", *(HERE / f"heldout{n}.yml" for n in ("", "2", "3", "4", "5"))]
 FLOOR = 0.9  # hit@1 on each of them must stay at or above this
 
 
