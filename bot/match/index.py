@@ -282,6 +282,7 @@ class PhraseIndex:
         total = self.phrase_weight[number]
         coverage = (present_mass - 0.1 * typo_mass) / total if total else 0.0
         whole = 0.0
+        start = -1
         if coverage >= 0.6 and (len(toks) > 2 or coverage >= 0.89):
             # In order and together is best; close together still counts; words scattered over a long
             # paste ("client side ... error") are a coincidence, not the phrase.
@@ -299,7 +300,9 @@ class PhraseIndex:
         # Two ordinary tokens in a row ("access log") stay a suggestion; three distinctive ones
         # ("upstream timed out") are an answer. The run's mass is at most present_mass, so the
         # run is looked for only when it could beat the whole-phrase score and make a hit.
-        if present >= 2 and _run_score(present_mass, weight) > max(whole, HIT_FLOOR):
+        if start >= 0:  # the whole phrase stands word for word: it is its own longest run
+            part = _run_score(present_mass, weight)
+        elif present >= 2 and _run_score(present_mass, weight) > max(whole, HIT_FLOOR):
             run_tokens, run_mass = _longest_run(toks, positions, idf)
             if run_tokens >= 2:
                 part = _run_score(run_mass, weight)
