@@ -302,7 +302,13 @@ class PhraseIndex:
         # run is looked for only when it could beat the whole-phrase score and make a hit.
         if start >= 0:  # the whole phrase stands word for word: it is its own longest run
             part = _run_score(present_mass, weight)
-        elif present >= 2 and _run_score(present_mass, weight) > max(whole, HIT_FLOOR):
+        elif (
+            present >= 2
+            # A name's last word is what it says of the subject ("Request Header Fields ... Too Large"):
+            # without it a run of the subject's words is not the name.
+            and (phrase.source == "hint" or toks[-1] in positions)
+            and _run_score(present_mass, weight) > max(whole, HIT_FLOOR)
+        ):
             run_tokens, run_mass = _longest_run(toks, positions, idf)
             if run_tokens >= 2:
                 part = _run_score(run_mass, weight)

@@ -168,3 +168,9 @@ def test_a_topic_status_yields_to_a_status_the_question_names(answerer: Answerer
 def test_a_status_name_quoted_with_a_capital(answerer: Answerer) -> None:
     assert first_status(answerer, "the second deploy job uploads the same file and gets Conflict") == "409"
     assert first_status(answerer, "the second deploy job uploads the same file and gets a conflict") is None
+
+
+def test_a_name_without_its_predicate_is_not_the_name(answerer: Answerer) -> None:
+    # "Request Header Fields" is the subject of 431's name; "Too Large" is what it says
+    result = answerer.match("the request header field parser complains about a bad line")
+    assert "431" not in [m.entry for m in result.matches]
