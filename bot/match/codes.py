@@ -50,6 +50,7 @@ NOT_CODE_AFTER = frozenset(
 # Words before "300s" that make it a duration, not a plural of codes ("after 300s", but "lots of 502s").
 DURATION_BEFORE = frozenset("after within for took takes taking waited waiting wait timeout than every each".split())
 SIGILS = ("$", "#", "€", "£", "¥", "@", "~", "+", "-", "/", "\\")
+MONEY_OR_NUMBER = ("$", "#", "€", "£", "¥")  # these mark a number even with a space before it: "$ 500", "# 404"
 ARTICLES = frozenset("a an the this that these those some any".split())
 NEGATING_WORDS = frozenset("expected expecting expect instead should rather not except other than want wanted".split())
 
@@ -116,8 +117,7 @@ def _looks_like_something_else(text: str, start: int, end: int) -> bool:
         gap_before == "" and bool(before_word) and before_word.rstrip("_") not in CODE_WORDS,
         gap_before.endswith(":") and not gap_before.endswith(" :") and _is_hostlike(text, start - 1),
         # $500, #404, /items/404; a dash or slash with a space after it separates ("proxy - 407")
-        (gap_before.endswith(SIGILS) or before.endswith(("$", "€", "£", "¥", "#")))
-        and not _after_http_version(text, start),
+        (gap_before.endswith(SIGILS) or before.endswith(MONEY_OR_NUMBER)) and not _after_http_version(text, start),
         before.endswith("(") and gap_after.startswith(":"),  # errno in a log line: (111: Connection refused)
         before.endswith("(") and re.match(r"\)[A-Za-z]", text[end : end + 2]) is not None,  # Apache: (104)Connection
         gap_after.startswith(("%", "/", "°", "×", "-"))

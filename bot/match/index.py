@@ -191,11 +191,10 @@ class PhraseIndex:
         positions: dict[str, list[int]] = defaultdict(list)
         for number, token in enumerate(seq):
             positions[token].append(number)
-        # Candidates: for a short question every phrase sharing a word; for a longer one, phrases
-        # sharing one of its rarest words, and phrases anchored on its other words (names and
-        # aliases on each of their words, hints on their rarest).
-        # A phrase of several words needs two of them in the question; the anchor counts tell
-        # that for most phrases without looking at their words.
+        # Candidates: every phrase sharing one of the question's two rarest words, and phrases
+        # anchored on its other words (a name or alias on its two rarest words, a hint on its
+        # rarest). A phrase of several words needs two of them in the question; the anchor
+        # counts tell that for most phrases without looking at their words.
         counts: Counter[int] = Counter()
         rarest = set(sorted((t for t in positions if t in self.postings), key=lambda t: len(self.postings[t]))[:RAREST])
         for token in positions:

@@ -270,7 +270,7 @@ class Matcher:
         out: list[Match] = []
         for match in matches:
             out.append(match)
-            target = self.kb.get(self.kb.entries[match.entry].seen_as or "") if match.kind is Kind.TOPIC else None
+            target = self.kb.get(self.kb.entries[match.entry].seen_as or "")  # every match is a topic here
             if target is not None and all(m.entry != target.id for m in matches):
                 out.append(self._plain(target, max(CONFIDENT, match.score - 0.01), "topic"))
         return out
@@ -304,10 +304,9 @@ def _wire(entry: Entry) -> str | None:
 def _errors_first(found: dict[str, _Candidate]) -> None:
     """A success or interim code typed beside an error code is context for it: "/healthz is 200
     but POST /orders throws 500" is about the 500."""
-    confident = [c for c in found.values() if c.score >= CONFIDENT and c.entry.code]
-    errors = [c for c in confident if c.via == "code" and c.entry.code and c.entry.code[0] in "45" and c.tier == 0]
-    if errors:
-        first_error = min(c.position for c in errors)
-        for c in confident:
-            if c.via == "code" and c.entry.code and c.entry.code[0] in "12" and c.tier == 0:
+    typed = {c: (c.entry.code or " ")[0] for c in found.values() if c.via == "code" and c.tier == 0}
+    first_error = min((c.position for c, digit in typed.items() if digit in "45"), default=None)
+    if first_error is not None:
+        for c, digit in typed.items():
+            if digit in "12":
                 c.position = max(c.position, first_error) + 1

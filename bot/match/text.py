@@ -8,11 +8,11 @@ import unicodedata
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _APOSTROPHE = re.compile(r"['’]")
-# An IPv4 address (and port) says nothing about which error it is, and its four numbers would
-# push a message's words apart: "dial tcp 127.0.0.1:9000: connect: connection refused".
 # A package path before a class name is where the error lives, not what it says:
 # "java.lang.ClassNotFoundException" -> "ClassNotFoundException".
 _NAMESPACE = re.compile(r"\b(?:[a-z_][a-z0-9_]*\.)+(?=[A-Z])")
+# An IPv4 address (and port) says nothing about which error it is, and its four numbers would
+# push a message's words apart: "dial tcp 127.0.0.1:9000: connect: connection refused".
 _IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b")
 
 # Function words carry no meaning for matching; removing them on both sides lets
